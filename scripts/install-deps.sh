@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of berth from Debian's packages. Idempotent.
+set -euo pipefail
+[ "$(id -u)" = 0 ] || { echo "install-deps.sh: run as root" >&2; exit 1; }
+
+PKGS=(
+  # build
+  build-essential cmake ninja-build pkg-config git
+  libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libexpected-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev   # libFuzzer and sanitizers
+  # tests and peers
+  busybox-static podman crun runc buildah skopeo jq hyperfine time
+  util-linux iproute2 procps python3 uidmap fuse-overlayfs slirp4netns
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}"

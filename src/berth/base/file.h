@@ -1,0 +1,40 @@
+// berth/base: whole-file reads and writes with errors that name the path.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+
+#include "berth/base/error.h"
+#include "berth/base/unique_fd.h"
+
+namespace berth {
+
+// open(2) with O_CLOEXEC always added.
+Result<UniqueFd> OpenFile(const std::string& path, int flags, mode_t mode = 0);
+Result<UniqueFd> OpenFileAt(int dirfd, const std::string& path, int flags, mode_t mode = 0);
+
+Result<std::string> ReadFile(const std::string& path);
+Result<std::string> ReadFileAt(int dirfd, const std::string& path);
+Result<std::string> ReadFd(int fd, std::string_view what);
+
+// Writes all of `data` (open with O_WRONLY|O_TRUNC|O_CREAT unless `flags` says otherwise).
+Status WriteFile(const std::string& path, std::string_view data, mode_t mode = 0644);
+// Writes to an existing file without O_CREAT/O_TRUNC: for cgroup, proc and sys files.
+Status WriteExisting(const std::string& path, std::string_view data);
+Status WriteExistingAt(int dirfd, const std::string& path, std::string_view data);
+Status WriteAll(int fd, std::string_view data, std::string_view what);
+
+// Temp file in the same directory, fsync, rename: readers see the old or the new content,
+// never a torn one.
+Status AtomicWriteFile(const std::string& path, std::string_view data, mode_t mode = 0644);
+
+// mkdir -p; `mode` for the directories it creates.
+Status MkdirAll(const std::string& path, mode_t mode = 0755);
+// rm -rf of a host path that berth owns (never a path inside a container's rootfs).
+Status RemoveAll(const std::string& path);
+
+bool PathExists(const std::string& path);
+
+}  // namespace berth
