@@ -1,0 +1,1 @@
+#include "berth/runtime/paths.h"
