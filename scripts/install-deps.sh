@@ -12,6 +12,7 @@ PKGS=(
   # tests and peers
   busybox-static podman crun runc buildah skopeo jq hyperfine time
   util-linux iproute2 procps python3 uidmap fuse-overlayfs slirp4netns
+  conmon catatonit   # interop tests: podman's monitor and its --init
 )
 missing=()
 for p in "${PKGS[@]}"; do

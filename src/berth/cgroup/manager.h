@@ -41,24 +41,36 @@ struct Layout {
   std::map<std::string, std::string> v1_mounts;
   // Controllers the cgroup2 root offers (its cgroup.controllers).
   std::vector<std::string> unified_controllers;
+  // Mount point -> the mount's root inside its hierarchy (mountinfo field 4). Absent means
+  // "/". Differs from "/" when a cgroupfs was bind-mounted from a subtree (inside a
+  // container); /proc/PID/cgroup paths are then translated by stripping this prefix.
+  std::map<std::string, std::string> mount_roots;
 };
 Result<Layout> DetectLayout();
+// The same from mountinfo text; reads `cgroup.controllers` of the cgroup2 mount if any.
+Result<Layout> LayoutFromMountInfo(std::string_view mountinfo);
 
 // The cgroup of `pid` in each hierarchy, from /proc/PID/cgroup: key is the controller list
 // as the kernel prints it ("cpu", "name=systemd", "cpu,cpuacct") or "" for cgroup2.
 Result<std::map<std::string, std::string>> ProcessCgroups(pid_t pid);
+// Parses /proc/PID/cgroup text ("4:memory:/a/b" lines).
+Result<std::map<std::string, std::string>> ParseProcCgroups(std::string_view text);
 
 struct Config {
   // linux.cgroupsPath: absolute ("/a/b") is relative to each hierarchy's root; relative
   // ("a/b") is relative to the caller's own cgroup; empty means "<caller's cgroup>/<id>".
   std::string path;
   std::string container_id;
+  // The caller's own cgroups as ProcessCgroups() reports them; read from /proc/self/cgroup
+  // when unset. Tests set it to place relative paths inside a fake tree.
+  std::optional<std::map<std::string, std::string>> own_cgroups;
 };
 
 // Counters in the shape runc's `events` prints (see StatsToJson).
 struct CpuStats {
   uint64_t total_ns = 0, user_ns = 0, kernel_ns = 0;
   std::vector<uint64_t> percpu_ns;
+  std::vector<uint64_t> percpu_user_ns, percpu_kernel_ns;  // v1 cpuacct only
   uint64_t periods = 0, throttled_periods = 0, throttled_ns = 0;
 };
 struct MemoryEntry {

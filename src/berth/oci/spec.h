@@ -25,6 +25,8 @@ struct IdMapping {
   uint32_t container_id = 0;
   uint32_t host_id = 0;
   uint32_t size = 0;
+
+  bool operator==(const IdMapping&) const = default;
 };
 
 struct Mount {
@@ -34,12 +36,16 @@ struct Mount {
   std::vector<std::string> options;
   std::vector<IdMapping> uid_mappings;  // idmapped mounts (runtime-spec 1.1)
   std::vector<IdMapping> gid_mappings;
+
+  bool operator==(const Mount&) const = default;
 };
 
 struct Rlimit {
   std::string type;  // "RLIMIT_NOFILE", ...
   uint64_t soft = 0;
   uint64_t hard = 0;
+
+  bool operator==(const Rlimit&) const = default;
 };
 
 // Each set is optional: an absent set differs from an empty one only in the saved copy.
@@ -49,6 +55,8 @@ struct Capabilities {
   std::optional<std::vector<std::string>> inheritable;
   std::optional<std::vector<std::string>> permitted;
   std::optional<std::vector<std::string>> ambient;
+
+  bool operator==(const Capabilities&) const = default;
 };
 
 struct User {
@@ -57,11 +65,15 @@ struct User {
   std::optional<uint32_t> umask;
   std::vector<uint32_t> additional_gids;
   std::string username;  // Windows only; ignored on Linux
+
+  bool operator==(const User&) const = default;
 };
 
 struct ConsoleSize {
   uint32_t height = 0;
   uint32_t width = 0;
+
+  bool operator==(const ConsoleSize&) const = default;
 };
 
 struct Scheduler {
@@ -72,16 +84,22 @@ struct Scheduler {
   uint64_t runtime = 0;
   uint64_t deadline = 0;
   uint64_t period = 0;
+
+  bool operator==(const Scheduler&) const = default;
 };
 
 struct IoPriority {
   std::string io_class;  // IOPRIO_CLASS_RT, IOPRIO_CLASS_BE, IOPRIO_CLASS_IDLE
   int32_t priority = 0;
+
+  bool operator==(const IoPriority&) const = default;
 };
 
 struct CpuAffinity {
   std::string initial;  // cpu list, e.g. "0-3,7"
   std::string final;
+
+  bool operator==(const CpuAffinity&) const = default;
 };
 
 struct Process {
@@ -101,11 +119,15 @@ struct Process {
   std::optional<Scheduler> scheduler;
   std::optional<IoPriority> io_priority;
   std::optional<CpuAffinity> exec_cpu_affinity;
+
+  bool operator==(const Process&) const = default;
 };
 
 struct Root {
   std::string path;
   bool readonly = false;
+
+  bool operator==(const Root&) const = default;
 };
 
 struct Hook {
@@ -113,6 +135,8 @@ struct Hook {
   std::vector<std::string> args;
   std::vector<std::string> env;
   std::optional<int32_t> timeout;  // seconds, > 0
+
+  bool operator==(const Hook&) const = default;
 };
 
 struct Hooks {
@@ -122,6 +146,8 @@ struct Hooks {
   std::vector<Hook> start_container;
   std::vector<Hook> poststart;
   std::vector<Hook> poststop;
+
+  bool operator==(const Hooks&) const = default;
 };
 
 enum class NamespaceType { kPid, kNetwork, kMount, kIpc, kUts, kUser, kCgroup, kTime };
@@ -136,11 +162,15 @@ std::string_view NamespaceProcName(NamespaceType t);
 struct Namespace {
   NamespaceType type = NamespaceType::kPid;
   std::string path;  // empty: create a new one; otherwise join this one
+
+  bool operator==(const Namespace&) const = default;
 };
 
 struct TimeOffset {
   int64_t secs = 0;
   uint32_t nanosecs = 0;
+
+  bool operator==(const TimeOffset&) const = default;
 };
 
 struct Device {
@@ -151,6 +181,8 @@ struct Device {
   std::optional<uint32_t> file_mode;
   std::optional<uint32_t> uid;
   std::optional<uint32_t> gid;
+
+  bool operator==(const Device&) const = default;
 };
 
 struct DeviceRule {
@@ -159,6 +191,8 @@ struct DeviceRule {
   std::optional<int64_t> major;  // absent: any (*)
   std::optional<int64_t> minor;
   std::string access;  // subset of "rwm"; empty means "rwm"
+
+  bool operator==(const DeviceRule&) const = default;
 };
 
 struct MemoryResources {
@@ -171,6 +205,8 @@ struct MemoryResources {
   std::optional<bool> disable_oom_killer;
   std::optional<bool> use_hierarchy;
   std::optional<bool> check_before_update;
+
+  bool operator==(const MemoryResources&) const = default;
 };
 
 struct CpuResources {
@@ -183,10 +219,14 @@ struct CpuResources {
   std::string cpus;
   std::string mems;
   std::optional<int64_t> idle;
+
+  bool operator==(const CpuResources&) const = default;
 };
 
 struct PidsResources {
   int64_t limit = 0;  // <= 0: unlimited
+
+  bool operator==(const PidsResources&) const = default;
 };
 
 struct WeightDevice {
@@ -194,12 +234,16 @@ struct WeightDevice {
   int64_t minor = 0;
   std::optional<uint16_t> weight;
   std::optional<uint16_t> leaf_weight;
+
+  bool operator==(const WeightDevice&) const = default;
 };
 
 struct ThrottleDevice {
   int64_t major = 0;
   int64_t minor = 0;
   uint64_t rate = 0;
+
+  bool operator==(const ThrottleDevice&) const = default;
 };
 
 struct BlockIoResources {
@@ -210,26 +254,36 @@ struct BlockIoResources {
   std::vector<ThrottleDevice> throttle_write_bps_device;
   std::vector<ThrottleDevice> throttle_read_iops_device;
   std::vector<ThrottleDevice> throttle_write_iops_device;
+
+  bool operator==(const BlockIoResources&) const = default;
 };
 
 struct HugepageLimit {
   std::string page_size;  // "2MB", "1GB", ...
   uint64_t limit = 0;
+
+  bool operator==(const HugepageLimit&) const = default;
 };
 
 struct NetworkPriority {
   std::string name;
   uint32_t priority = 0;
+
+  bool operator==(const NetworkPriority&) const = default;
 };
 
 struct NetworkResources {
   std::optional<uint32_t> class_id;
   std::vector<NetworkPriority> priorities;
+
+  bool operator==(const NetworkResources&) const = default;
 };
 
 struct RdmaLimit {
   std::optional<uint32_t> hca_handles;
   std::optional<uint32_t> hca_objects;
+
+  bool operator==(const RdmaLimit&) const = default;
 };
 
 struct Resources {
@@ -242,6 +296,8 @@ struct Resources {
   std::optional<NetworkResources> network;
   std::map<std::string, RdmaLimit> rdma;
   std::map<std::string, std::string> unified;  // cgroup v2 file -> value
+
+  bool operator==(const Resources&) const = default;
 };
 
 struct SeccompArg {
@@ -249,6 +305,8 @@ struct SeccompArg {
   uint64_t value = 0;
   uint64_t value_two = 0;
   std::string op;  // SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT, SCMP_CMP_MASKED_EQ
+
+  bool operator==(const SeccompArg&) const = default;
 };
 
 struct SeccompSyscall {
@@ -256,6 +314,8 @@ struct SeccompSyscall {
   std::string action;  // SCMP_ACT_*
   std::optional<uint32_t> errno_ret;
   std::vector<SeccompArg> args;
+
+  bool operator==(const SeccompSyscall&) const = default;
 };
 
 struct Seccomp {
@@ -266,23 +326,32 @@ struct Seccomp {
   std::string listener_path;
   std::string listener_metadata;
   std::vector<SeccompSyscall> syscalls;
+
+  bool operator==(const Seccomp&) const = default;
 };
 
 struct Personality {
   std::string domain;  // LINUX or LINUX32
   std::vector<std::string> flags;
+
+  bool operator==(const Personality&) const = default;
 };
 
 struct IntelRdt {
   std::string clos_id;
+  std::string schemata;  // written as is to resctrl's `schemata` (runtime-spec 1.2)
   std::string l3_cache_schema;
   std::string mem_bw_schema;
   std::optional<bool> enable_cmt;
   std::optional<bool> enable_mbm;
+
+  bool operator==(const IntelRdt&) const = default;
 };
 
 struct NetDevice {
   std::string name;  // name inside the container; empty keeps the host name
+
+  bool operator==(const NetDevice&) const = default;
 };
 
 struct Linux {
@@ -305,6 +374,8 @@ struct Linux {
 
   // The namespace entry of a type, if the config lists it.
   const Namespace* FindNamespace(NamespaceType t) const;
+
+  bool operator==(const Linux&) const = default;
 };
 
 struct Spec {
@@ -322,6 +393,8 @@ struct Spec {
   bool has_solaris = false;
   bool has_vm = false;
   bool has_zos = false;
+
+  bool operator==(const Spec&) const = default;
 };
 
 // Parses config.json text. `what` prefixes errors (usually the file's path).
@@ -335,12 +408,19 @@ Result<Spec> LoadSpec(const std::string& path);
 Result<Process> ProcessFromJson(const Json& j, std::string_view what);
 Result<Resources> ResourcesFromJson(const Json& j, std::string_view what);
 
+// Canonical runtime-spec JSON (the Go bindings' names; optional fields absent stay absent,
+// zero values the Go bindings omit are omitted). SpecFromJson(ToJson(s)) == s.
 Json ToJson(const Spec& spec);
 Json ToJson(const Process& process);
 Json ToJson(const Resources& resources);
 
 // Semantic checks, each error names the field: "process.cwd: must be an absolute path".
+// Returns the first problem found. What runc accepts with a warning (a relative mount
+// destination) is not an error: it is appended to `warnings` when that is not null.
 Status Validate(const Spec& spec);
+Status Validate(const Spec& spec, std::vector<std::string>* warnings);
 Status ValidateProcess(const Process& process, std::string_view field = "process");
+// The resources alone (`update -r FILE`); `field` prefixes the paths in errors.
+Status ValidateResources(const Resources& resources, std::string_view field = "linux.resources");
 
 }  // namespace berth::oci

@@ -21,7 +21,10 @@ struct ResolvedRlimit {
 };
 
 // Checks names, duplicates and soft <= hard. A hard limit above what the caller may set
-// (no CAP_SYS_RESOURCE) is capped to the caller's hard limit with a warning that says so.
+// (no CAP_SYS_RESOURCE in the initial user namespace) is capped to the caller's hard limit
+// with a warning that says so; RLIMIT_NOFILE is also capped to fs.nr_open. The decision is
+// made for the calling process, so call it in the process that applies the limits (or one
+// with the same limits, privileges and user namespace).
 Result<std::vector<ResolvedRlimit>> ResolveRlimits(const std::vector<oci::Rlimit>& rlimits,
                                                    std::string_view field = "process.rlimits");
 Status ApplyRlimits(const std::vector<ResolvedRlimit>& rlimits);

@@ -1,0 +1,112 @@
+// berth/cgroup: which hierarchies are mounted where (from mountinfo), the mode they add up
+// to, a process's cgroups (from /proc/PID/cgroup), and the cgroup part of `features`.
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include "berth/base/file.h"
+#include "berth/base/strings.h"
+#include "berth/cgroup/fs.h"
+#include "berth/cgroup/manager.h"
+#include "berth/sys/mountinfo.h"
+
+namespace berth::cgroup {
+
+namespace {
+
+// Super options of a v1 cgroup mount that are not controller names.
+bool IsMountOption(std::string_view opt) {
+  static const std::set<std::string_view> kOptions = {
+      "rw", "ro", "noprefix", "clone_children", "xattr", "cpuset_v2_mode", "favordynmods",
+      "none", "all"};
+  if (kOptions.count(opt)) return true;
+  // release_agent=..., and any other key=value except name=.
+  return opt.find('=') != std::string_view::npos && opt.rfind("name=", 0) != 0;
+}
+
+}  // namespace
+
+Result<Layout> LayoutFromMountInfo(std::string_view mountinfo) {
+  BERTH_ASSIGN_OR_RETURN(auto mounts, sys::ParseMountInfo(mountinfo));
+  Layout layout;
+  bool has_v1_controller = false;
+  for (const sys::MountInfo& m : mounts) {
+    if (m.fs_type == "cgroup2") {
+      // The first cgroup2 mount wins; later ones are bind mounts of the same hierarchy.
+      if (layout.unified_mount.empty()) {
+        layout.unified_mount = m.mount_point;
+        if (m.root != "/") layout.mount_roots[m.mount_point] = m.root;
+      }
+      continue;
+    }
+    if (m.fs_type != "cgroup") continue;
+    std::vector<std::string> names;
+    for (const std::string& opt : SplitNonEmpty(m.super_options, ',')) {
+      if (!IsMountOption(opt)) names.push_back(opt);
+    }
+    if (names.empty()) continue;
+    bool seen = std::any_of(names.begin(), names.end(),
+                            [&](const std::string& n) { return layout.v1_mounts.count(n) > 0; });
+    if (seen) continue;
+    for (const std::string& n : names) {
+      layout.v1_mounts[n] = m.mount_point;
+      if (n.rfind("name=", 0) != 0) has_v1_controller = true;
+    }
+    if (m.root != "/") layout.mount_roots[m.mount_point] = m.root;
+  }
+  if (!layout.unified_mount.empty()) {
+    // A cgroup2 mount we cannot read the controllers of still works for the core files.
+    auto text = ReadFile(JoinPath(layout.unified_mount, "cgroup.controllers"));
+    if (text.has_value()) layout.unified_controllers = ParseWords(*text);
+  }
+  if (has_v1_controller) {
+    layout.mode = layout.unified_mount.empty() ? Mode::kLegacy : Mode::kHybrid;
+  } else if (!layout.unified_mount.empty()) {
+    layout.mode = Mode::kUnified;
+    // A leftover name=systemd v1 mount on a v2 host is not used.
+    layout.v1_mounts.clear();
+  } else {
+    return Fail(ErrorCode::kUnsupported, "no cgroup hierarchy is mounted");
+  }
+  return layout;
+}
+
+Result<Layout> DetectLayout() {
+  BERTH_ASSIGN_OR_RETURN(std::string text, ReadFile("/proc/self/mountinfo"));
+  BERTH_ASSIGN_OR_RETURN_CTX(Layout layout, LayoutFromMountInfo(text), "detect cgroup layout");
+  return layout;
+}
+
+Result<std::map<std::string, std::string>> ParseProcCgroups(std::string_view text) {
+  std::map<std::string, std::string> out;
+  for (const std::string& line : SplitNonEmpty(text, '\n')) {
+    // "ID:CONTROLLERS:PATH"; the path may itself contain ':'.
+    size_t a = line.find(':');
+    size_t b = a == std::string::npos ? a : line.find(':', a + 1);
+    if (b == std::string::npos) {
+      return InvalidArgument(StrCat("malformed cgroup line ", Quote(line)));
+    }
+    out[line.substr(a + 1, b - a - 1)] = line.substr(b + 1);
+  }
+  return out;
+}
+
+Result<std::map<std::string, std::string>> ProcessCgroups(pid_t pid) {
+  std::string path = StrCat("/proc/", static_cast<int64_t>(pid), "/cgroup");
+  BERTH_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  BERTH_ASSIGN_OR_RETURN_CTX(auto out, ParseProcCgroups(text), Quote(path));
+  return out;
+}
+
+Json FeaturesJson(const Layout& layout) {
+  bool rdma = layout.v1_mounts.count("rdma") > 0 ||
+              std::find(layout.unified_controllers.begin(), layout.unified_controllers.end(),
+                        "rdma") != layout.unified_controllers.end();
+  // v1 and v2 say which cgroup versions berth drives (all three modes); systemd drivers
+  // are not offered. rdma says whether this host can take linux.resources.rdma.
+  return Json{{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false},
+              {"rdma", rdma}};
+}
+
+}  // namespace berth::cgroup

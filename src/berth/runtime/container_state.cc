@@ -1,0 +1,185 @@
+#include "berth/runtime/container_state.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "berth/base/file.h"
+#include "berth/base/strings.h"
+#include "berth/oci/state.h"
+#include "berth/sys/process.h"
+#include "berth/sys/syscalls.h"
+
+namespace berth::runtime {
+
+std::string_view StatusName(ContainerStatus s) {
+  switch (s) {
+    case ContainerStatus::kCreating: return "creating";
+    case ContainerStatus::kCreated: return "created";
+    case ContainerStatus::kRunning: return "running";
+    case ContainerStatus::kPaused: return "paused";
+    case ContainerStatus::kStopped: return "stopped";
+  }
+  return "unknown";
+}
+
+Json ContainerRecord::ToJson() const {
+  Json j;
+  j["id"] = id;
+  j["bundle"] = bundle;
+  j["rootfs"] = rootfs;
+  j["pid"] = pid;
+  j["pid_start_time"] = pid_start_time;
+  j["created"] = created;
+  j["owner"] = owner;
+  j["config"] = config;
+  j["cgroup"] = cgroup;
+  j["cgroup_paths"] = cgroup_paths;
+  j["cgroup_owned"] = cgroup_owned;
+  j["namespaces"] = namespaces;
+  return j;
+}
+
+Result<ContainerRecord> ContainerRecord::FromJson(const Json& j) {
+  try {
+    ContainerRecord r;
+    r.id = j.at("id").get<std::string>();
+    r.bundle = j.at("bundle").get<std::string>();
+    r.rootfs = j.at("rootfs").get<std::string>();
+    r.pid = j.at("pid").get<pid_t>();
+    r.pid_start_time = j.at("pid_start_time").get<uint64_t>();
+    r.created = j.at("created").get<std::string>();
+    r.owner = j.value("owner", "");
+    r.config = j.at("config");
+    r.cgroup = j.value("cgroup", Json());
+    r.cgroup_paths = j.value("cgroup_paths", std::map<std::string, std::string>());
+    r.cgroup_owned = j.value("cgroup_owned", true);
+    r.namespaces = j.value("namespaces", std::vector<std::string>());
+    return r;
+  } catch (const std::exception& e) {
+    return InvalidArgument(StrCat("malformed container state: ", e.what()));
+  }
+}
+
+std::string ContainerDir(const std::string& root, const std::string& id) {
+  return StrCat(root, "/", id);
+}
+
+Status ValidateId(const std::string& id) {
+  if (id.empty()) return InvalidArgument("container id cannot be empty");
+  if (id == "." || id == "..") return InvalidArgument(StrCat("invalid container id ", Quote(id)));
+  if (id.size() > 1024) return InvalidArgument("container id is too long");
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '+' || c == '-' || c == '.';
+    if (!ok) return InvalidArgument(StrCat("invalid container id ", Quote(id)));
+  }
+  return Ok();
+}
+
+Result<ContainerRecord> LoadRecord(const std::string& root, const std::string& id) {
+  BERTH_TRY(ValidateId(id));
+  std::string path = StrCat(ContainerDir(root, id), "/", kStateFile);
+  auto text = ReadFile(path);
+  if (!text) {
+    if (text.error().sys_errno() == ENOENT) {
+      return Fail(ErrorCode::kNotFound, StrCat("container ", Quote(id), " does not exist"));
+    }
+    return Unexpected(std::move(text).error());
+  }
+  BERTH_ASSIGN_OR_RETURN(Json j, ParseJson(*text, path));
+  BERTH_ASSIGN_OR_RETURN_CTX(ContainerRecord rec, ContainerRecord::FromJson(j), path);
+  return rec;
+}
+
+Status SaveRecord(const std::string& root, const ContainerRecord& rec) {
+  return AtomicWriteFile(StrCat(ContainerDir(root, rec.id), "/", kStateFile), rec.ToJson().dump(),
+                         0600);
+}
+
+Result<std::vector<std::string>> ListIds(const std::string& root) {
+  std::vector<std::string> ids;
+  DIR* d = ::opendir(root.c_str());
+  if (!d) {
+    if (errno == ENOENT) return ids;
+    return ErrnoFail(StrCat("open ", Quote(root)));
+  }
+  while (struct dirent* de = ::readdir(d)) {
+    std::string n = de->d_name;
+    if (n == "." || n == ".." || !ValidateId(n).has_value()) continue;
+    if (PathExists(StrCat(root, "/", n, "/", kStateFile))) ids.push_back(n);
+  }
+  ::closedir(d);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+bool InitAlive(const ContainerRecord& rec) {
+  if (rec.pid <= 0) return false;
+  auto start = sys::ProcessStartTime(rec.pid);
+  if (!start || *start != rec.pid_start_time) return false;
+  auto st = sys::ProcessStateChar(rec.pid);
+  return st && *st != 'Z' && *st != 'X';
+}
+
+static bool CgroupFrozen(const ContainerRecord& rec) {
+  if (auto it = rec.cgroup_paths.find("freezer"); it != rec.cgroup_paths.end()) {
+    auto s = ReadFile(it->second + "/freezer.state");
+    return s && Trim(*s) == "FROZEN";
+  }
+  if (auto it = rec.cgroup_paths.find(""); it != rec.cgroup_paths.end()) {
+    auto s = ReadFile(it->second + "/cgroup.events");
+    return s && s->find("frozen 1") != std::string::npos;
+  }
+  return false;
+}
+
+Result<ContainerStatus> GetStatus(const std::string& root, const ContainerRecord& rec) {
+  if (!InitAlive(rec)) return ContainerStatus::kStopped;
+  if (PathExists(StrCat(ContainerDir(root, rec.id), "/", kExecFifo))) return ContainerStatus::kCreated;
+  if (CgroupFrozen(rec)) return ContainerStatus::kPaused;
+  return ContainerStatus::kRunning;
+}
+
+Result<UniqueFd> OpenInitPidfd(const ContainerRecord& rec) {
+  if (rec.pid <= 0) return Fail(ErrorCode::kFailedPrecondition, "container has no init process");
+  auto fd = sys::PidfdOpen(rec.pid);
+  if (!fd) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                StrCat("container ", Quote(rec.id), " is not running"));
+  }
+  // The pidfd pins the process; if the start time still matches, it is our init.
+  if (!InitAlive(rec)) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                StrCat("container ", Quote(rec.id), " is not running"));
+  }
+  return fd;
+}
+
+Result<UniqueFd> LockContainer(const std::string& root, const std::string& id) {
+  std::string dir = ContainerDir(root, id);
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return Fail(ErrorCode::kNotFound, StrCat("container ", Quote(id), " does not exist"));
+    return ErrnoFail(StrCat("open ", Quote(dir)));
+  }
+  UniqueFd lock(fd);
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno != EINTR) return ErrnoFail(StrCat("lock ", Quote(dir)));
+  }
+  return lock;
+}
+
+std::string NowRfc3339Nano() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return oci::FormatCreated(ts);
+}
+
+}  // namespace berth::runtime

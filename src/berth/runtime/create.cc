@@ -1,0 +1,396 @@
+// berth/runtime: create, start and run. The parent resolves the config, creates the state
+// directory and the cgroup, clones the init into its namespaces and drives it through the
+// sync socket; every step registers its undo so a failure anywhere leaves nothing behind.
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <optional>
+
+#include "berth/base/defer.h"
+#include "berth/base/failpoint.h"
+#include "berth/base/file.h"
+#include "berth/base/log.h"
+#include "berth/base/strings.h"
+#include "berth/runtime/console.h"
+#include "berth/runtime/devices.h"
+#include "berth/runtime/exec_protection.h"
+#include "berth/runtime/foreground.h"
+#include "berth/runtime/hooks.h"
+#include "berth/runtime/init.h"
+#include "berth/runtime/runtime.h"
+#include "berth/runtime/sync.h"
+#include "berth/sys/process.h"
+#include "berth/sys/syscalls.h"
+
+namespace berth::runtime {
+
+namespace {
+
+Result<std::string> RealPath(const std::string& p, std::string_view what) {
+  char buf[PATH_MAX];
+  if (!::realpath(p.c_str(), buf)) return ErrnoFail(StrCat(what, " ", Quote(p)));
+  return std::string(buf);
+}
+
+// The v1 hierarchies and v2 leaf a `cgroup` mount inside the container needs.
+CgroupMountInfo MountInfoFor(const cgroup::Layout& layout, const cgroup::Manager& m) {
+  CgroupMountInfo info;
+  auto paths = m.Paths();
+  info.unified_only = layout.mode == cgroup::Mode::kUnified;
+  info.unified_mount = layout.unified_mount;
+  if (auto it = paths.find(""); it != paths.end()) info.unified_leaf = it->second;
+  std::map<std::string, std::vector<std::string>> by_mount;
+  for (const auto& [ctrl, mp] : layout.v1_mounts) by_mount[mp].push_back(ctrl);
+  for (const auto& [mp, ctrls] : by_mount) {
+    CgroupMountInfo::Hierarchy h;
+    h.mount_point = mp;
+    h.options = Join(ctrls, ",");
+    for (const auto& c : ctrls) {
+      if (auto it = paths.find(c); it != paths.end()) h.leaf = it->second;
+    }
+    if (!h.leaf.empty()) info.hierarchies.push_back(h);
+  }
+  return info;
+}
+
+// What Create hands to Start/Run in the same process.
+struct Launched {
+  ContainerRecord record;
+  sys::ChildProcess init;
+  SyncSocket sync;
+  UniqueFd pty_master;
+  std::unique_ptr<cgroup::Manager> cgroup;
+  oci::Spec spec;
+};
+
+enum class Mode { kCreate, kRun };
+
+Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mode,
+                        bool pty_to_parent) {
+  BERTH_TRY(ValidateId(o.id));
+  if (g.systemd_cgroup) {
+    return Fail(ErrorCode::kUnsupported,
+                "--systemd-cgroup: the systemd cgroup driver is not supported (use cgroupfs)");
+  }
+  if (o.preserve_fds < 0) return InvalidArgument("--preserve-fds must not be negative");
+  BERTH_ASSIGN_OR_RETURN(std::string bundle, RealPath(o.bundle, "bundle"));
+  Launched out;
+  BERTH_ASSIGN_OR_RETURN(out.spec, oci::LoadSpec(bundle + "/config.json"));
+  oci::Spec& spec = out.spec;
+  BERTH_TRY_CTX(oci::Validate(spec), bundle + "/config.json");
+  if (!spec.process) return InvalidArgument("config.json: process: required to create a container");
+  if (!spec.linux_config) spec.linux_config.emplace();
+  oci::Linux& lc = *spec.linux_config;
+  std::string rootfs_in = spec.root.path[0] == '/' ? spec.root.path : bundle + "/" + spec.root.path;
+  BERTH_ASSIGN_OR_RETURN(std::string rootfs, RealPath(rootfs_in, "root.path"));
+
+  // Everything that can be checked is checked before anything is created.
+  BERTH_ASSIGN_OR_RETURN(cgroup::Layout layout, cgroup::DetectLayout());
+  bool clone_into = layout.mode == cgroup::Mode::kUnified;
+  BERTH_ASSIGN_OR_RETURN(NamespacePlan ns, PlanNamespaces(lc, clone_into));
+  if (ns.new_user && (lc.uid_mappings.empty() || lc.gid_mappings.empty())) {
+    return InvalidArgument("linux.uidMappings/gidMappings: required with a new user namespace");
+  }
+  ProcessPlan proc;
+  BERTH_TRY(ResolveProcessPlan(spec, *spec.process, &proc));
+  std::optional<SeccompProgram> seccomp;
+  UniqueFd seccomp_memfd;
+  if (lc.seccomp) {
+    BERTH_ASSIGN_OR_RETURN(seccomp, CompileSeccomp(*lc.seccomp));
+    BERTH_ASSIGN_OR_RETURN(seccomp_memfd,
+                           FilterMemfd(seccomp->filter.data(),
+                                       seccomp->filter.size() * sizeof(struct sock_filter)));
+    proc.seccomp = &*seccomp;
+    proc.seccomp_memfd = seccomp_memfd.get();
+    proc.seccomp_listener_path = lc.seccomp->listener_path;
+    proc.seccomp_listener_metadata = lc.seccomp->listener_metadata;
+  }
+  BERTH_ASSIGN_OR_RETURN(UniqueFd trampoline, SealedTrampoline());
+  proc.trampoline_fd = trampoline.get();
+  proc.preserve_fds = o.preserve_fds;
+
+  // The state directory is the container's name claim: created exclusively.
+  BERTH_TRY(MkdirAll(g.root, 0700));
+  std::string dir = ContainerDir(g.root, o.id);
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    if (errno == EEXIST) {
+      return Fail(ErrorCode::kAlreadyExists, StrCat("container ", Quote(o.id), " already exists"));
+    }
+    return ErrnoFail(StrCat("create ", Quote(dir)));
+  }
+  Defer remove_dir([&] { (void)RemoveAll(dir); });
+  BERTH_TRY(Failpoint("create:after-state-dir"));
+
+  cgroup::Config cg_config;
+  cg_config.path = lc.cgroups_path;
+  cg_config.container_id = o.id;
+  BERTH_ASSIGN_OR_RETURN(out.cgroup, cgroup::NewManager(layout, cg_config));
+  cgroup::Manager& cg = *out.cgroup;
+  BERTH_TRY_CTX(cg.Create(), "create cgroup");
+  Defer destroy_cgroup([&] {
+    out.init.KillAndReap();  // the init first: a live member keeps the cgroup busy
+    (void)cg.Signal(SIGKILL);
+    (void)cg.Destroy();
+  });
+  {
+    oci::Resources res = lc.resources.value_or(oci::Resources());
+    // The nodes the container gets must stay usable under its device rules.
+    if (!res.devices.empty()) {
+      for (auto& r : DeviceRulesForNodes(lc.devices)) res.devices.push_back(r);
+    }
+    BERTH_TRY(cg.Apply(res));
+  }
+  BERTH_TRY(Failpoint("create:after-cgroup"));
+
+  UniqueFd console;
+  if (!o.console_socket.empty()) {
+    BERTH_ASSIGN_OR_RETURN(console, ConnectConsoleSocket(o.console_socket));
+  }
+  BERTH_ASSIGN_OR_RETURN(auto pair, SyncSocket::Pair());
+  out.sync = std::move(pair.first);
+  SyncSocket child_sync = std::move(pair.second);
+
+  UniqueFd state_dir_fd;
+  if (mode == Mode::kCreate) {
+    std::string fifo = StrCat(dir, "/", kExecFifo);
+    // World-writable like runc's, so a user-namespaced init can open it.
+    mode_t old = ::umask(0);
+    int r = ::mkfifo(fifo.c_str(), 0622);
+    ::umask(old);
+    if (r != 0) return ErrnoFail(StrCat("mkfifo ", Quote(fifo)));
+    state_dir_fd.Reset(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!state_dir_fd.valid()) return ErrnoFail(StrCat("open ", Quote(dir)));
+  }
+
+  InitPlan plan;
+  plan.id = o.id;
+  plan.bundle = bundle;
+  plan.spec = &spec;
+  plan.namespaces = &ns;
+  plan.rootfs.spec = &spec;
+  plan.rootfs.rootfs = rootfs;
+  plan.rootfs.bundle = bundle;
+  plan.rootfs.no_pivot = o.no_pivot;
+  plan.rootfs.in_user_ns = ns.new_user || lc.FindNamespace(oci::NamespaceType::kUser);
+  auto has_own = [&](oci::NamespaceType t) { return lc.FindNamespace(t) != nullptr; };
+  plan.rootfs.new_net_ns = has_own(oci::NamespaceType::kNetwork);
+  plan.rootfs.new_ipc_ns = has_own(oci::NamespaceType::kIpc);
+  plan.rootfs.new_cgroup_ns = has_own(oci::NamespaceType::kCgroup);
+  plan.rootfs.cgroup = MountInfoFor(layout, cg);
+  plan.process = proc;
+  plan.process.setgroups_allowed = true;
+  plan.sync = &child_sync;
+  plan.parent_pid = ::getpid();
+  plan.state_dir_fd = state_dir_fd.get();
+  plan.wait_fifo = mode == Mode::kCreate;
+  plan.parent_runs_hooks = spec.hooks && (!spec.hooks->prestart.empty() ||
+                                          !spec.hooks->create_runtime.empty());
+  plan.console_socket = console.get();
+  plan.pty_to_parent = pty_to_parent;
+  plan.no_new_keyring = o.no_new_keyring;
+
+  // A joined pid namespace applies to the children of the caller: enter it just for the
+  // clone, then come back so hooks run in our own.
+  UniqueFd own_pidns;
+  if (ns.join_pid.valid()) {
+    own_pidns.Reset(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
+    if (::setns(ns.join_pid.get(), CLONE_NEWPID) != 0) {
+      return ErrnoFail("linux.namespaces: join pid namespace");
+    }
+  }
+  int pidfd = -1;
+  struct clone_args args = {};
+  args.flags = ns.clone_flags | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  if (clone_into && cg.CloneIntoFd() >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(cg.CloneIntoFd());
+  }
+  pid_t pid = sys::Clone3(&args);
+  if (pid == 0) {
+    out.sync.Close();
+    InitMain(plan);
+  }
+  int clone_errno = errno;
+  if (own_pidns.valid()) (void)::setns(own_pidns.get(), CLONE_NEWPID);
+  if (pid < 0) return SysFail(clone_errno, "clone the container's init");
+  out.init = sys::ChildProcess(pid, UniqueFd(pidfd));
+  child_sync.Close();
+  BERTH_TRY(Failpoint("create:after-clone"));
+
+  if (!(args.flags & CLONE_INTO_CGROUP)) BERTH_TRY_CTX(cg.AddProcess(pid), "join cgroup");
+  if (ns.new_user) BERTH_TRY(WriteIdMaps(pid, lc));
+  // A failed send means the init is gone; the loop below reports how it ended.
+  (void)out.sync.Send(SyncType::kGo, StrCat(static_cast<int64_t>(pid)));
+
+  while (true) {
+    auto msg = out.sync.Recv();
+    if (!msg) {
+      // The init died without a word: report how.
+      auto st = out.init.WaitFor(std::chrono::milliseconds(1000));
+      std::string how = st && *st ? StrCat(" (exit status ", sys::ExitCodeFromWaitStatus(**st), ")") : "";
+      return Fail(ErrorCode::kInternal, StrCat("container init exited during setup", how));
+    }
+    if (msg->type == SyncType::kError) return Unexpected(Error::Decode(msg->payload));
+    if (msg->type == SyncType::kFd && !msg->fds.empty()) {
+      out.pty_master = std::move(msg->fds[0]);
+      continue;
+    }
+    if (msg->type == SyncType::kRunHooks) {
+      std::string state = HookStateJson(o.id, "creating", pid, bundle, spec.annotations);
+      BERTH_TRY(RunHooks(spec.hooks->prestart, "prestart", state));
+      BERTH_TRY(RunHooks(spec.hooks->create_runtime, "createRuntime", state));
+      BERTH_TRY(out.sync.Send(SyncType::kHooksDone));
+      continue;
+    }
+    if (msg->type == SyncType::kReady) break;
+    return Fail(ErrorCode::kInternal, "unexpected message from the container's init");
+  }
+  BERTH_TRY(Failpoint("create:before-state-write"));
+
+  ContainerRecord& rec = out.record;
+  rec.id = o.id;
+  rec.bundle = bundle;
+  rec.rootfs = rootfs;
+  rec.pid = pid;
+  BERTH_ASSIGN_OR_RETURN(rec.pid_start_time, sys::ProcessStartTime(pid));
+  rec.created = NowRfc3339Nano();
+  rec.config = oci::ToJson(spec);
+  rec.cgroup = cg.Save();
+  rec.cgroup_paths = cg.Paths();
+  rec.namespaces = ns.types;
+  BERTH_TRY(SaveRecord(g.root, rec));
+  if (!o.pid_file.empty()) {
+    BERTH_TRY_CTX(AtomicWriteFile(o.pid_file, StrCat(static_cast<int64_t>(pid)), 0644),
+                  "--pid-file");
+  }
+  Defer remove_pid_file([&] {
+    if (!o.pid_file.empty()) ::unlink(o.pid_file.c_str());
+  });
+  BERTH_TRY(out.sync.Send(SyncType::kCommitted));
+  BERTH_TRY(out.sync.Expect(SyncType::kAck));
+
+  remove_pid_file.Cancel();
+  destroy_cgroup.Cancel();
+  remove_dir.Cancel();
+  return out;
+}
+
+// Removes a stopped container: leftover processes, cgroup, poststop hooks, state.
+Status Destroy(const GlobalOptions& g, const ContainerRecord& rec, cgroup::Manager* cg,
+               const oci::Spec* spec) {
+  Status result = Ok();
+  if (cg) {
+    (void)cg->Signal(SIGKILL);
+    auto d = cg->Destroy();
+    if (!d) result = d;
+  }
+  if (spec && spec->hooks && !spec->hooks->poststop.empty()) {
+    std::string state = HookStateJson(rec.id, "stopped", 0, rec.bundle, spec->annotations);
+    RunHooksBestEffort(spec->hooks->poststop, "poststop", state);
+  }
+  auto r = RemoveAll(ContainerDir(g.root, rec.id));
+  if (result.has_value() && !r.has_value()) result = r;
+  return result;
+}
+
+}  // namespace
+
+Status DestroyContainer(const GlobalOptions& g, const ContainerRecord& rec, cgroup::Manager* cg,
+                        const oci::Spec* spec) {
+  return Destroy(g, rec, cg, spec);
+}
+
+Status Create(const GlobalOptions& g, const CreateOptions& o) {
+  BERTH_ASSIGN_OR_RETURN(Launched l, Launch(g, o, Mode::kCreate, false));
+  l.init.Release();  // the init outlives us; its new parent (a subreaper or pid 1) reaps it
+  return Ok();
+}
+
+Status Start(const GlobalOptions& g, const std::string& id) {
+  BERTH_ASSIGN_OR_RETURN(ContainerRecord rec, LoadRecord(g.root, id));
+  BERTH_ASSIGN_OR_RETURN(UniqueFd lock, LockContainer(g.root, id));
+  BERTH_ASSIGN_OR_RETURN(ContainerStatus st, GetStatus(g.root, rec));
+  if (st == ContainerStatus::kStopped) {
+    return Fail(ErrorCode::kFailedPrecondition, "cannot start a container that has stopped");
+  }
+  if (st != ContainerStatus::kCreated) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                StrCat("cannot start an already ", StatusName(st), " container"));
+  }
+  std::string fifo = StrCat(ContainerDir(g.root, id), "/", kExecFifo);
+  BERTH_ASSIGN_OR_RETURN(UniqueFd ff, OpenFile(fifo, O_RDONLY | O_NONBLOCK));
+  BERTH_ASSIGN_OR_RETURN(UniqueFd pidfd, OpenInitPidfd(rec));
+  struct pollfd fds[2] = {{ff.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+  while (true) {
+    int n = ::poll(fds, 2, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoFail("wait for the container's init");
+    break;
+  }
+  char byte = 0;
+  if (!(fds[0].revents & POLLIN) || ::read(ff.get(), &byte, 1) != 1) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                StrCat("container ", Quote(id), ": init exited before it could start"));
+  }
+  ::unlink(fifo.c_str());
+  auto spec = oci::SpecFromJson(rec.config, "state.json config");
+  if (spec && spec->hooks && !spec->hooks->poststart.empty()) {
+    std::string state = HookStateJson(id, "running", rec.pid, rec.bundle, spec->annotations);
+    RunHooksBestEffort(spec->hooks->poststart, "poststart", state);
+  }
+  return Ok();
+}
+
+Result<int> Run(const GlobalOptions& g, const RunOptions& o) {
+  BERTH_ASSIGN_OR_RETURN(std::string bundle, RealPath(o.create.bundle, "bundle"));
+  // Foreground: forward signals to the container and reap everything it orphans.
+  std::optional<ForegroundSignals> signals;
+  if (!o.detach) {
+    BERTH_ASSIGN_OR_RETURN(ForegroundSignals blocked, ForegroundSignals::Block());
+    signals.emplace(std::move(blocked));
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  }
+  // Terminal handling needs to know the config before launch; peek at it.
+  bool terminal = false;
+  if (auto j = ReadJsonFile(bundle + "/config.json"); j.has_value()) {
+    terminal = j->contains("process") && (*j)["process"].value("terminal", false);
+  }
+  if (terminal && o.detach && o.create.console_socket.empty()) {
+    return InvalidArgument("cannot allocate a tty for a detached container without --console-socket");
+  }
+  bool relay = terminal && o.create.console_socket.empty();
+  BERTH_ASSIGN_OR_RETURN(Launched l, Launch(g, o.create, Mode::kRun, relay));
+  if (l.spec.process->terminal && relay && !l.pty_master.valid()) {
+    return Fail(ErrorCode::kInternal, "no terminal received from the container");
+  }
+  BERTH_TRY(l.sync.Send(SyncType::kStart));
+  l.sync.Close();
+  if (l.spec.hooks && !l.spec.hooks->poststart.empty()) {
+    std::string state = HookStateJson(o.create.id, "running", l.record.pid, l.record.bundle,
+                                      l.spec.annotations);
+    RunHooksBestEffort(l.spec.hooks->poststart, "poststart", state);
+  }
+  if (o.detach) {
+    l.init.Release();
+    return 0;
+  }
+  BERTH_ASSIGN_OR_RETURN(int code, WaitForeground(l.init, *signals, l.pty_master.get()));
+  if (!o.keep) {
+    auto st = Destroy(g, l.record, l.cgroup.get(), &l.spec);
+    if (!st) log::Warn(st.error().message());
+  }
+  return code;
+}
+
+}  // namespace berth::runtime

@@ -1,0 +1,198 @@
+#include "berth/runtime/init.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <cstring>
+#include <unistd.h>
+
+#include <linux/keyctl.h>
+
+#include "berth/base/failpoint.h"
+#include "berth/base/file.h"
+#include "berth/base/log.h"
+#include "berth/base/strings.h"
+#include "berth/runtime/console.h"
+#include "berth/runtime/container_state.h"
+#include "berth/runtime/hooks.h"
+#include "berth/runtime/users.h"
+
+namespace berth::runtime {
+
+namespace {
+
+// Signal state inherited from the runtime must not reach the container: handlers reset,
+// ignored signals restored, nothing blocked.
+void ResetSignals() {
+  struct sigaction dfl = {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    ::sigaction(sig, &dfl, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+Status WriteSysctls(const oci::Linux& lc) {
+  for (const auto& [key, value] : lc.sysctl) {
+    std::string p = "/proc/sys/";
+    for (char c : key) p.push_back(c == '.' ? '/' : c);
+    BERTH_TRY_CTX(WriteExisting(p, value), StrCat("linux.sysctl ", Quote(key)));
+  }
+  return Ok();
+}
+
+Status SetHostnames(const oci::Spec& spec) {
+  if (!spec.hostname.empty() &&
+      ::sethostname(spec.hostname.data(), spec.hostname.size()) != 0) {
+    return ErrnoFail(StrCat("hostname: sethostname ", Quote(spec.hostname)));
+  }
+  if (!spec.domainname.empty() &&
+      ::setdomainname(spec.domainname.data(), spec.domainname.size()) != 0) {
+    return ErrnoFail(StrCat("domainname: setdomainname ", Quote(spec.domainname)));
+  }
+  return Ok();
+}
+
+Status ChdirCwd(const std::string& cwd) {
+  std::string dir = cwd.empty() ? "/" : cwd;
+  if (::chdir(dir.c_str()) == 0) return Ok();
+  if (errno != ENOENT) return ErrnoFail(StrCat("process.cwd: chdir ", Quote(dir)));
+  // Like runc, a missing working directory is created (inside the new root).
+  BERTH_TRY_CTX(MkdirAll(dir, 0755), "process.cwd");
+  if (::chdir(dir.c_str()) != 0) return ErrnoFail(StrCat("process.cwd: chdir ", Quote(dir)));
+  return Ok();
+}
+
+// Everything up to "ready"; returns the resolved program path.
+Result<std::string> SetUp(InitPlan& p, std::vector<std::string>* env, pid_t* host_pid) {
+  const oci::Spec& spec = *p.spec;
+  const oci::Process& proc = *p.process.process;
+  static const oci::Linux kNoLinux;
+  const oci::Linux& lc = spec.linux_config ? *spec.linux_config : kNoLinux;
+
+  BERTH_ASSIGN_OR_RETURN(SyncMessage go, p.sync->Expect(SyncType::kGo));
+  *host_pid = static_cast<pid_t>(ParseInt64(go.payload, "pid").value_or(0));
+  if (p.namespaces->new_user) {
+    // The parent wrote our id maps: become root of the new user namespace.
+    if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0) {
+      return ErrnoFail("become root in the user namespace (is uid/gid 0 mapped?)");
+    }
+  }
+  BERTH_TRY(JoinNamespaces(*p.namespaces));
+  if (p.namespaces->unshare_cgroup && ::unshare(CLONE_NEWCGROUP) != 0) {
+    return ErrnoFail("unshare cgroup namespace");
+  }
+  if (p.namespaces->unshare_time) BERTH_TRY(SetupTimeNamespace(lc));
+  BERTH_TRY(SetHostnames(spec));
+  BERTH_TRY(WriteSysctls(lc));
+  if (proc.oom_score_adj) {
+    BERTH_ASSIGN_OR_RETURN(int adj, ClampOomScoreAdj(*proc.oom_score_adj));
+    BERTH_TRY(ApplyOomScoreAdj(adj));
+  }
+  if (!p.no_new_keyring) {
+    // A session keyring of its own, so the container cannot read the host's keys.
+    std::string name = "_ses." + p.id;
+    if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str()) < 0 &&
+        errno != ENOSYS && errno != EDQUOT) {
+      return ErrnoFail("join session keyring");
+    }
+  }
+
+  BERTH_ASSIGN_OR_RETURN(UniqueFd root_fd, PrepareRootfs(p.rootfs));
+  BERTH_TRY(Failpoint("init:after-mounts"));
+  if (p.parent_runs_hooks) {
+    BERTH_TRY(p.sync->Send(SyncType::kRunHooks));
+    BERTH_TRY(p.sync->Expect(SyncType::kHooksDone));
+  }
+  if (spec.hooks && !spec.hooks->create_container.empty()) {
+    std::string state = HookStateJson(p.id, "creating", *host_pid, p.bundle, spec.annotations);
+    BERTH_TRY(RunHooks(spec.hooks->create_container, "createContainer", state));
+  }
+  BERTH_TRY(EnterRootfs(p.rootfs, root_fd.get()));
+  root_fd.Reset();
+  BERTH_TRY(Failpoint("init:after-pivot"));
+  BERTH_TRY(FinishRootfs(p.rootfs));
+  BERTH_TRY(ChdirCwd(proc.cwd));
+
+  if (proc.terminal) {
+    BERTH_ASSIGN_OR_RETURN(Pty pty, OpenPty(proc.console_size));
+    if (p.console_socket >= 0) {
+      BERTH_TRY(SendConsoleFd(p.console_socket, pty.master.get()));
+      ::close(p.console_socket);
+      p.console_socket = -1;
+    } else if (p.pty_to_parent) {
+      BERTH_TRY(p.sync->Send(SyncType::kFd, "pty", {pty.master.get()}));
+    } else {
+      return InvalidArgument("process.terminal is true but no --console-socket was given");
+    }
+    BERTH_TRY(AttachTerminal(pty.slave.get(), proc.user.uid));
+  } else {
+    // A session of its own: the container must not share the caller's terminal session.
+    ::setsid();
+  }
+  *env = proc.env;
+  EnsureHome(*env, proc.user.uid);
+  BERTH_ASSIGN_OR_RETURN(std::string path, LookPath(proc.args.empty() ? "" : proc.args[0], *env));
+  BERTH_TRY(Failpoint("init:before-ready"));
+  return path;
+}
+
+}  // namespace
+
+void InitMain(InitPlan& p) {
+  // Die with the runtime while it still owns us; cleared once it has recorded the container.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // (A dead parent shows up as EOF on the sync socket; getppid() is 0 in a new pid namespace.)
+  // Nothing in the container may ptrace us or open our /proc files while we hold host fds.
+  ::prctl(PR_SET_DUMPABLE, 0);
+  ResetSignals();
+
+  std::vector<std::string> env;
+  pid_t host_pid = 0;
+  auto path = SetUp(p, &env, &host_pid);
+  if (!path) {
+    (void)p.sync->SendError(path.error());
+    ::_exit(1);
+  }
+  auto ready = p.sync->Send(SyncType::kReady);
+  auto committed = ready.has_value() ? p.sync->Expect(SyncType::kCommitted)
+                                     : Result<SyncMessage>(Unexpected(ready.error()));
+  if (!committed) ::_exit(1);  // the runtime died or gave up: it removes what it made
+  ::prctl(PR_SET_PDEATHSIG, 0);
+  (void)p.sync->Send(SyncType::kAck);
+
+  if (p.wait_fifo) {
+    // Blocks until `start` opens the fifo for reading.
+    int fd = ::openat(p.state_dir_fd, std::string(kExecFifo).c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ::write(fd, "0", 1) != 1) {
+      log::Error(StrCat("container ", Quote(p.id), ": wait for start: ", strerror(errno)));
+      ::_exit(1);
+    }
+    ::close(fd);
+    ::close(p.state_dir_fd);
+  } else {
+    auto start = p.sync->Expect(SyncType::kStart);
+    if (!start) ::_exit(1);
+  }
+  p.sync->Close();
+
+  const oci::Spec& spec = *p.spec;
+  if (spec.hooks && !spec.hooks->start_container.empty()) {
+    std::string state = HookStateJson(p.id, "created", host_pid, p.bundle, spec.annotations);
+    auto st = RunHooks(spec.hooks->start_container, "startContainer", state);
+    if (!st) {
+      log::Error(st.error().message());
+      ::_exit(1);
+    }
+  }
+  Error err = FinalizeAndExec(p.process, *path, env);
+  log::Error(StrCat("container ", Quote(p.id), ": ", err.message()));
+  ::_exit(err.sys_errno() == ENOENT ? 127 : 126);
+}
+
+}  // namespace berth::runtime

@@ -1,0 +1,90 @@
+// berth/runtime: the container lifecycle, as libberth's API. berth-runtime (the runc-style
+// CLI) and the engine call these; nothing here prints or parses command lines.
+//
+//   Create  -> state "created": the init waits on ROOT/ID/exec.fifo
+//   Start   -> releases it: "running"
+//   Run     -> Create + Start in one process, optionally waiting for the exit
+//   Kill, Pause, Resume, Update, Exec, Pids, Stats while it lives
+//   Delete  -> cgroups removed, poststop hooks run, ROOT/ID removed
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "berth/base/error.h"
+#include "berth/base/json.h"
+#include "berth/cgroup/manager.h"
+#include "berth/oci/spec.h"
+#include "berth/oci/state.h"
+#include "berth/runtime/container_state.h"
+#include "berth/runtime/paths.h"
+
+namespace berth::runtime {
+
+struct GlobalOptions {
+  std::string root = std::string(kDefaultStateRoot);
+  bool systemd_cgroup = false;
+};
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle = ".";
+  std::string console_socket;
+  std::string pid_file;
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  int preserve_fds = 0;
+};
+
+struct RunOptions {
+  CreateOptions create;
+  bool detach = false;
+  bool keep = false;  // keep the container's state after it exits (foreground only)
+};
+
+Status Create(const GlobalOptions& g, const CreateOptions& o);
+Status Start(const GlobalOptions& g, const std::string& id);
+// The container's exit code in the foreground; 0 when detached.
+Result<int> Run(const GlobalOptions& g, const RunOptions& o);
+
+struct ContainerInfo {
+  ContainerRecord record;
+  ContainerStatus status = ContainerStatus::kStopped;
+};
+Result<ContainerInfo> Inspect(const GlobalOptions& g, const std::string& id);
+Result<std::vector<ContainerInfo>> ListContainers(const GlobalOptions& g);
+// The OCI state object runc prints for `state` (and each entry of `list --format json`).
+oci::State StateOf(const ContainerInfo& info);
+
+Status Kill(const GlobalOptions& g, const std::string& id, int sig, bool all);
+Status Delete(const GlobalOptions& g, const std::string& id, bool force);
+Status Pause(const GlobalOptions& g, const std::string& id);
+Status Resume(const GlobalOptions& g, const std::string& id);
+Result<std::vector<pid_t>> Pids(const GlobalOptions& g, const std::string& id);
+Status Update(const GlobalOptions& g, const std::string& id, const oci::Resources& r);
+Result<cgroup::Stats> Stats(const GlobalOptions& g, const std::string& id);
+
+// Calls `emit` with runc-style event objects ({"type":"stats"|"oom",...}) every `interval`
+// until the container stops or `emit` returns false.
+Status Events(const GlobalOptions& g, const std::string& id, std::chrono::milliseconds interval,
+              const std::function<bool(const Json&)>& emit);
+
+struct ExecOptions {
+  oci::Process process;
+  std::string console_socket;
+  std::string pid_file;
+  bool detach = false;
+  bool ignore_paused = false;
+  int preserve_fds = 0;
+};
+// The process's exit code in the foreground; 0 when detached.
+Result<int> Exec(const GlobalOptions& g, const std::string& id, const ExecOptions& o);
+
+// The container's process spec, as a base for `exec` arguments.
+Result<oci::Process> ContainerProcess(const GlobalOptions& g, const std::string& id);
+
+}  // namespace berth::runtime
