@@ -92,6 +92,7 @@ STATE=/var/tmp/berth-bench/podman
 RUNDIR=/run/berth-bench/podman
 mkdir -p "$STATE" "$RUNDIR"
 WORK=$(mktemp -d /tmp/berth-bench-podman.XXXXXX)
+# shellcheck disable=SC2317  # called through the EXIT trap
 cleanup() {
   local i ids
   for ((i = 0; i < R; i++)); do

@@ -95,14 +95,16 @@ R=${#PATHS[@]}
 
 WORK=$(mktemp -d /tmp/berth-bench-runtimes.XXXXXX)
 CUR=''   # "index id" of the container in flight
+# shellcheck disable=SC2317  # called through the EXIT trap
 cleanup() {
   local i id
   if [ -n "$CUR" ]; then
     "${PATHS[${CUR%% *}]}" --root "$WORK/state.${CUR%% *}" delete -f "${CUR#* }" >/dev/null 2>&1 || true
   fi
   for ((i = 0; i < R; i++)); do
-    for id in $(ls "$WORK/state.$i" 2>/dev/null); do
-      "${PATHS[$i]}" --root "$WORK/state.$i" delete -f "$id" >/dev/null 2>&1 || true
+    for id in "$WORK/state.$i"/*; do
+      [ -e "$id" ] || continue
+      "${PATHS[$i]}" --root "$WORK/state.$i" delete -f "${id##*/}" >/dev/null 2>&1 || true
     done
   done
   rm -rf -- "$WORK"
@@ -239,7 +241,7 @@ for ((i = 0; i < R; i++)); do
   FAILS+=(0)
   if measure_run "$i"; then OK+=(1); else
     OK+=(0)
-    NOTES+=("${LABELS[$i]} FAILED its first run: $(grep -m1 . "$WORK/err.$i" | cut -c1-200)")
+    NOTES+=("${LABELS[$i]} FAILED its first run: $(grep . "$WORK/err.$i" | tail -n 1 | cut -c1-300)")
   fi
 done
 
@@ -313,14 +315,15 @@ if [ -n "$RAW" ]; then
   done
 fi
 
+# ratios are to the first runtime named, or to the first one that worked
 BASE_RUN=- BASE_LC=-
 for ((i = 0; i < R; i++)); do
   [ "${OK[$i]}" = 1 ] || continue
-  read -r BASE_RUN _ _ _ < <(stats "$WORK/run.0")
-  [ "$LIFECYCLE" = 1 ] && read -r BASE_LC _ _ _ < <(stats "$WORK/lc.0")
+  read -r BASE_RUN _ _ _ < <(stats "$WORK/run.$i")
+  [ "$LIFECYCLE" = 1 ] && read -r BASE_LC _ _ _ < <(stats "$WORK/lc.$i")
+  [ "$i" = 0 ] || NOTES+=("${LABELS[0]} failed: ratios are to ${LABELS[$i]}")
   break
 done
-[ "${OK[0]}" = 1 ] || NOTES+=("the first runtime failed, so there are no ratios")
 
 cpus=$(nproc)
 mode="cgroup v1"

@@ -68,8 +68,7 @@ std::string Hex(uint64_t v) {
 }
 
 // The Cap* lines /proc/self/status shows for these sets.
-std::string ExpectedStatus(uint64_t inh, uint64_t prm, uint64_t eff, uint64_t bnd,
-                           uint64_t amb) {
+std::string ExpectedStatus(uint64_t inh, uint64_t prm, uint64_t eff, uint64_t bnd, uint64_t amb) {
   return StrCat("CapInh:\t", Hex(inh), "\nCapPrm:\t", Hex(prm), "\nCapEff:\t", Hex(eff),
                 "\nCapBnd:\t", Hex(bnd), "\nCapAmb:\t", Hex(amb), "\n");
 }
@@ -149,17 +148,17 @@ TEST_F(CapsIntegrationTest, AmbientCarriesAcrossExecForANonRootUser) {
                  bind = Bit(CAP_NET_BIND_SERVICE), chown = Bit(CAP_CHOWN);
   // exec of a file without capabilities by a non-root user: permitted and effective become
   // the ambient set; inheritable, bounding and ambient stay.
-  EXPECT_EQ(r.out, ExpectedStatus(audit | kill | bind, bind, bind, audit | kill | bind | chown,
-                                  bind));
+  EXPECT_EQ(r.out,
+            ExpectedStatus(audit | kill | bind, bind, bind, audit | kill | bind | chown, bind));
 }
 
 TEST_F(CapsIntegrationTest, RootContainerWithDefaultSetAfterExec) {
   // podman's default set for a root container: the same list in bounding, permitted and
   // effective; nothing inheritable or ambient.
-  std::vector<std::string> names = {"CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FOWNER",
-                                    "CAP_FSETID", "CAP_KILL",         "CAP_NET_BIND_SERVICE",
-                                    "CAP_SETFCAP", "CAP_SETGID",      "CAP_SETPCAP",
-                                    "CAP_SETUID", "CAP_SYS_CHROOT"};
+  std::vector<std::string> names = {"CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FOWNER",
+                                    "CAP_FSETID",  "CAP_KILL",         "CAP_NET_BIND_SERVICE",
+                                    "CAP_SETFCAP", "CAP_SETGID",       "CAP_SETPCAP",
+                                    "CAP_SETUID",  "CAP_SYS_CHROOT"};
   oci::Capabilities c;
   c.bounding = c.permitted = c.effective = names;
   auto sets = ResolveCapabilities(c);
@@ -194,8 +193,8 @@ TEST_F(CapsIntegrationTest, PrivilegedSetGetsWhatTheRuntimeHolds) {
   });
   ASSERT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0) << r.out;
   uint64_t all = (uint64_t{2} << LastCapability()) - 1;
-  std::string expected = ExpectedStatus(0, held_.permitted & all, held_.permitted & all,
-                                        held_.bounding, 0);
+  std::string expected =
+      ExpectedStatus(0, held_.permitted & all, held_.permitted & all, held_.bounding, 0);
   if (held_.permitted == all) {
     EXPECT_EQ(r.out, expected);
   } else {

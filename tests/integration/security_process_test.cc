@@ -80,8 +80,8 @@ oci::Rlimit Limit(std::string type, uint64_t soft, uint64_t hard) {
 // Whether the kernel lets this process raise rlimits and lower oom_score_adj.
 bool MayRaise() {
   auto map = ReadFile("/proc/self/uid_map");
-  bool init_ns = map.has_value() && SplitNonEmpty(Trim(*map), ' ') ==
-                                        std::vector<std::string>{"0", "0", "4294967295"};
+  bool init_ns = map.has_value() &&
+                 SplitNonEmpty(Trim(*map), ' ') == std::vector<std::string>{"0", "0", "4294967295"};
   return init_ns && HasEffectiveCapability(CAP_SYS_RESOURCE);
 }
 

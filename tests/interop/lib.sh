@@ -84,11 +84,11 @@ interop_setup() {
   RUNROOT=$RUNDIR/storage
   LIBPOD_TMP=$RUNDIR/libpod
   mkdir -p "$GRAPHROOT" "$RUNROOT" "$LIBPOD_TMP" "$RUNDIR/work" || die "cannot create $STATE / $RUNDIR"
-  WORK=$(mktemp -d "$RUNDIR/work/$TEST_NAME.XXXXXX") || die "mktemp in $RUNDIR/work failed"
+  WORK=$(mktemp -d "$RUNDIR/work/$TEST_NAME.$$.XXXXXX") || die "mktemp in $RUNDIR/work failed"
   CALL_LOG=$WORK/runtime-calls.log
   # podman and conmon run from here: conmon 2.1 drops an `oom` file into its working
   # directory when a container is OOM-killed (podman 4.3 passes it no --persist-dir)
-  cd "$WORK"
+  cd "$WORK" || die "cannot enter $WORK"
   : >"$CALL_LOG"
   CREATED_IDS=()
   FAILURES=0
@@ -103,7 +103,8 @@ interop_setup() {
   if [ -z "$cap" ]; then
     if [ "$RUNTIME_KIND" = berth ]; then cap=0; else cap=1; fi
   fi
-  CAP_ULIMITS=$cap
+  CAP_ULIMITS=$cap   # read by the tests (t_ulimit)
+  export CAP_ULIMITS
   CONF=$WORK/containers.conf
   {
     echo "# written by tests/interop/lib.sh for test $TEST_NAME (runtime $RUNTIME)"
@@ -204,6 +205,14 @@ sweep_stale() {
     [ -z "$made" ] || rm -f -- "$made"
     [ -z "$newdir" ] || rmdir -- "$newdir" 2>/dev/null || true
   done < <("${PODMAN[@]}" ps -a --format '{{.Names}} {{.ID}}' --filter "name=^$NAME_PREFIX-" 2>/dev/null || true)
+  # and their work dirs (NAME.PID.XXXXXX), once their containers are gone
+  local d
+  for d in "$RUNDIR"/work/*.*.*; do
+    [ -d "$d" ] || continue
+    pid=${d%.*}; pid=${pid##*.}
+    [[ $pid =~ ^[0-9]+$ ]] && [ "$pid" != $$ ] && [ ! -e "/proc/$pid" ] && rm -rf -- "$d"
+  done
+  return 0
 }
 
 # interop_teardown: remove every container this test made, report leaks of the removal
@@ -215,7 +224,7 @@ interop_teardown() {
   [ -n "${PODMAN+x}" ] || exit "$rc"
   ids=$("${PODMAN[@]}" ps -aq --filter "name=^$NAME_PREFIX-$TEST_NAME-$$-" 2>/dev/null)
   if [ -n "$ids" ]; then
-    log "teardown: removing leftover containers: $(echo $ids)"
+    log "teardown: removing leftover containers: ${ids//$'\n'/ }"
     # shellcheck disable=SC2086
     timeout 60 "${PODMAN[@]}" rm -f -t 0 $ids >/dev/null 2>&1 || log "teardown: podman rm -f failed"
   fi
@@ -244,6 +253,7 @@ run1() {
 # run1_argv: the same start of argv, for callers that run podman themselves (pty tests)
 run1_argv() {
   RUN_SEQ=$((RUN_SEQ + 1))
+  # shellcheck disable=SC2034  # used by the caller
   RUN1=("${PODMAN[@]}" run --rm --network none --pull never --name "$(cname "r$RUN_SEQ")")
 }
 
@@ -296,7 +306,9 @@ run_d() {
 # inspect_f NAME FORMAT: prints the formatted field
 inspect_f() { "${PODMAN[@]}" inspect --format "$2" "$1" 2>/dev/null; }
 
-# wait_until TIMEOUT_S CMD...: polls every 0.1 s until CMD succeeds; returns 1 on timeout
+# wait_until TIMEOUT_S CMD...: polls every 0.1 s until CMD succeeds; returns 1 on timeout.
+# CMD's arguments are expanded once, by the caller: put anything that must be re-read on
+# each poll (podman state, file contents) in a function such as status_is.
 wait_until() {
   local t=$1 i; shift
   for ((i = 0; i < t * 10; i++)); do
@@ -305,6 +317,10 @@ wait_until() {
   done
   "$@"
 }
+
+# predicates for wait_until (evaluated afresh on every poll)
+status_is() { [ "$(inspect_f "$1" '{{.State.Status}}')" = "$2" ]; }
+lines_more_than() { [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -gt "$2" ]; }
 
 # host_cgroup_dir NAME CONTROLLER: the container's cgroup directory on the host (v1)
 host_cgroup_dir() {
@@ -347,11 +363,11 @@ expect_clean() {
   [ -z "$left" ] || fail "containers left behind (podman ps -a): $left"
   for id in "${CREATED_IDS[@]+"${CREATED_IDS[@]}"}"; do
     hits=$(find /sys/fs/cgroup -maxdepth 5 -type d -name "*$id*" 2>/dev/null | head -5)
-    [ -z "$hits" ] || fail "cgroups left behind for ${id:0:12}: $(echo $hits)"
+    [ -z "$hits" ] || fail "cgroups left behind for ${id:0:12}: ${hits//$'\n'/ }"
     hits=$(grep -F "$id" /proc/self/mountinfo | awk '{print $5}' | head -5 || true)
-    [ -z "$hits" ] || fail "mounts left behind for ${id:0:12}: $(echo $hits)"
+    [ -z "$hits" ] || fail "mounts left behind for ${id:0:12}: ${hits//$'\n'/ }"
     hits=$(find /run /var/run -xdev -maxdepth 4 -name "*$id*" 2>/dev/null | head -5)
-    [ -z "$hits" ] || fail "runtime or podman state left behind for ${id:0:12}: $(echo $hits)"
+    [ -z "$hits" ] || fail "runtime or podman state left behind for ${id:0:12}: ${hits//$'\n'/ }"
     hits=$(find "$GRAPHROOT/overlay-containers" -maxdepth 1 -name "$id" 2>/dev/null)
     [ -z "$hits" ] || fail "podman container dir left behind: $hits"
   done

@@ -9,6 +9,9 @@
 # See lib.sh for the private podman store, the ulimit policy per runtime and the call log.
 # Exit: 0 all passed, 1 a check failed, 77 skipped (not root, podman missing, ...), 2 usage.
 set -euo pipefail
+# Container commands are single-quoted on purpose (expanded inside the container), and
+# `[ ] && [ ] || fail` is the intended "all of these or report".
+# shellcheck disable=SC2016,SC2015
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
@@ -56,7 +59,8 @@ t_create_start() {
   expect_eq "state after create" created "$(inspect_f "$n" '{{.State.Status}}')"
   pod start -a "$n"
   expect_rc 4; expect_eq "output of start -a" started "$OUT"
-  expect_eq "state after exit" exited "$(inspect_f "$n" '{{.State.Status}}')"
+  # (podman may show "stopped" until its cleanup ran)
+  wait_until 5 status_is "$n" exited || fail "state after exit: $(inspect_f "$n" '{{.State.Status}}'), want exited"
   expect_eq "recorded exit code" 4 "$(inspect_f "$n" '{{.State.ExitCode}}')"
   # a second start re-creates the container in the runtime under the same id
   pod start -a "$n"
@@ -317,7 +321,7 @@ t_init() {
 t_exec() {
   local n out rc; n=$(cname exec)
   run_d "$n" "$IMAGE" sh -c 'echo main > /tmp/marker; exec sleep 600'
-  wait_until 10 test "$(inspect_f "$n" '{{.State.Status}}')" = running || fail "$n did not run"
+  wait_until 10 status_is "$n" running || fail "$n did not run"
   pod exec "$n" cat /tmp/marker
   expect_rc 0; expect_eq "exec sees the container's files" main "$OUT"
   pod exec "$n" sh -c 'exit 5'
@@ -368,7 +372,7 @@ t_pause() {
   [ "$RC" != 0 ] || fail "exec into a paused container succeeded"
   pod_must unpause "$n"
   expect_eq "state after unpause" running "$(inspect_f "$n" '{{.State.Status}}')"
-  wait_until 5 test "$(wc -l <"$out/n")" -gt "$b" || fail "counter did not advance after unpause"
+  wait_until 5 lines_more_than "$out/n" "$b" || fail "counter did not advance after unpause"
   # rm -f of a paused container must thaw it to kill it
   pod_must pause "$n"
   pod_ok rm -f -t 0 "$n"
@@ -413,7 +417,8 @@ t_kill() {
   expect_eq "signals seen, in order" $'usr1\nusr2' "$(cat "$out/sig")"
   expect_eq "still running after USR1/USR2" running "$(inspect_f "$n" '{{.State.Status}}')"
   pod_ok kill "$n"
-  wait_until 10 test "$(inspect_f "$n" '{{.State.Status}}')" = exited || fail "not exited after kill"
+  wait_until 10 status_is "$n" exited ||
+    fail "not exited 10 s after kill (status $(inspect_f "$n" '{{.State.Status}}'))"
   expect_eq "exit code after SIGKILL" 137 "$(inspect_f "$n" '{{.State.ExitCode}}')"
   pod_ok rm "$n"
 }

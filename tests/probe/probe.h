@@ -45,8 +45,9 @@ void JsonEmitTo(Json* j, int fd);
 const char* ErrnoName(int err);
 /* Reads a whole small file; returns malloc'd NUL-terminated text or NULL (errno set). */
 char* ReadSmallFile(const char* path, size_t* len);
-/* Writes {"cmd": cmd, "ok": false, "errno": name} and returns 1. */
-int EmitFailure(const char* cmd, int err);
+/* Writes {"cmd": cmd, "path": path, "ok": false, "errno": name} and returns 1; `path` may
+ * be NULL (then omitted). */
+int EmitFailure(const char* cmd, const char* path, int err);
 /* Parses a signal name ("TERM", "SIGTERM") or number; -1 if unknown. */
 int ParseSignal(const char* s);
 const char* SignalName(int sig);

@@ -7,7 +7,8 @@
  * writing at once (ETXTBSY while it runs). At the end, once those processes are gone, it
  * re-opens every pinned file through /proc/self/fd/N for writing, and with `append` appends
  * a marker: a runtime that leaves its host binary reachable this way gets modified, which the
- * test sees on the host. Reports one entry per process seen.
+ * test sees on the host. Reports one entry per process and binary seen; a process whose
+ * executable was not accessible (a non-dumpable runtime helper) is retried on every scan.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -39,11 +40,23 @@ static double Now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int IsSeen(const Seen* seen, int n, pid_t pid) {
-  for (int i = 0; i < n; i++) {
-    if (seen[i].pid == pid) return 1;
+/* The latest entry for `pid`, or NULL. */
+static Seen* Latest(Seen* seen, int n, pid_t pid) {
+  for (int i = n - 1; i >= 0; i--) {
+    if (seen[i].pid == pid) return &seen[i];
   }
-  return 0;
+  return NULL;
+}
+
+/* Tries to pin /proc/PID/exe into `s` (again, if an earlier try failed). */
+static void Pin(Seen* s, const char* path) {
+  s->path_fd = open(path, O_PATH | O_CLOEXEC);
+  s->path_errno = s->path_fd < 0 ? errno : 0;
+  int wfd = open(path, O_WRONLY | O_CLOEXEC);
+  s->open_wr_errno = wfd < 0 ? errno : 0;
+  if (wfd >= 0) close(wfd);
+  ssize_t l = readlink(path, s->exe, sizeof s->exe - 1);
+  s->exe[l > 0 ? l : 0] = '\0';
 }
 
 int CmdExeAttack(int argc, char** argv) {
@@ -51,7 +64,7 @@ int CmdExeAttack(int argc, char** argv) {
   double until = Now() + atof(argv[0]);
   int append = argc > 1 && strcmp(argv[1], "append") == 0;
   struct stat self;
-  if (stat("/proc/self/exe", &self) != 0) return EmitFailure("exe-attack", errno);
+  if (stat("/proc/self/exe", &self) != 0) return EmitFailure("exe-attack", NULL, errno);
   static Seen seen[kMaxSeen];
   int n = 0;
   pid_t me = getpid();
@@ -70,21 +83,30 @@ int CmdExeAttack(int argc, char** argv) {
     if (!d) break;
     for (struct dirent* e; (e = readdir(d)) && n < kMaxSeen;) {
       pid_t pid = (pid_t)atoi(e->d_name);
-      if (pid <= 0 || pid == me || IsSeen(seen, n, pid)) continue;
+      if (pid <= 0 || pid == me) continue;
       char path[64];
       snprintf(path, sizeof path, "/proc/%d/exe", pid);
       struct stat st;
       int stat_ok = stat(path, &st) == 0;
       if (stat_ok && st.st_dev == self.st_dev && st.st_ino == self.st_ino) continue;
-      Seen* s = &seen[n++];
+      Seen* s = Latest(seen, n, pid);
+      if (s && s->path_fd < 0) {
+        /* Not accessible last time (a runtime helper is non-dumpable while it sets up):
+         * try again, it may have exec'd something else since. */
+        Pin(s, path);
+        continue;
+      }
+      if (s) {
+        /* Pinned already; a new entry only if the process exec'd another binary. */
+        struct stat pinned;
+        if (!stat_ok || fstat(s->path_fd, &pinned) != 0 ||
+            (pinned.st_dev == st.st_dev && pinned.st_ino == st.st_ino)) {
+          continue;
+        }
+      }
+      s = &seen[n++];
       s->pid = pid;
-      s->path_fd = open(path, O_PATH | O_CLOEXEC);
-      s->path_errno = s->path_fd < 0 ? errno : 0;
-      int wfd = open(path, O_WRONLY | O_CLOEXEC);
-      s->open_wr_errno = wfd < 0 ? errno : 0;
-      if (wfd >= 0) close(wfd);
-      ssize_t l = readlink(path, s->exe, sizeof s->exe - 1);
-      s->exe[l > 0 ? l : 0] = '\0';
+      Pin(s, path);
     }
     closedir(d);
   }

@@ -17,7 +17,7 @@ int CmdRead(int argc, char** argv) {
   if (argc < 1) return 2;
   size_t n = 0;
   char* data = ReadSmallFile(argv[0], &n);
-  if (!data) return EmitFailure("read", errno);
+  if (!data) return EmitFailure("read", argv[0], errno);
   Json j;
   JsonInit(&j);
   JsonObjBegin(&j, NULL);
@@ -118,7 +118,7 @@ static void StatFields(Json* j, const struct stat* st) {
 int CmdStat(int argc, char** argv) {
   if (argc < 1) return 2;
   struct stat st;
-  if (lstat(argv[0], &st) != 0) return EmitFailure("stat", errno);
+  if (lstat(argv[0], &st) != 0) return EmitFailure("stat", argv[0], errno);
   Json j;
   JsonInit(&j);
   JsonObjBegin(&j, NULL);
@@ -153,7 +153,7 @@ static int CompareNames(const void* a, const void* b) {
 int CmdLs(int argc, char** argv) {
   if (argc < 1) return 2;
   DIR* d = opendir(argv[0]);
-  if (!d) return EmitFailure("ls", errno);
+  if (!d) return EmitFailure("ls", argv[0], errno);
   char** names = NULL;
   size_t n = 0, cap = 0;
   for (struct dirent* e; (e = readdir(d));) {
@@ -197,7 +197,7 @@ int CmdSysctl(int argc, char** argv) {
   }
   size_t n = 0;
   char* v = ReadSmallFile(path, &n);
-  if (!v) return EmitFailure("sysctl", errno);
+  if (!v) return EmitFailure("sysctl", argv[0], errno);
   while (n > 0 && (v[n - 1] == '\n' || v[n - 1] == ' ')) v[--n] = '\0';
   Json j;
   JsonInit(&j);

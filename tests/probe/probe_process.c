@@ -63,7 +63,7 @@ int CmdAlloc(int argc, char** argv) {
   long mb = atol(argv[0]);
   size_t len = (size_t)mb << 20;
   char* p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) return EmitFailure("alloc", errno);
+  if (p == MAP_FAILED) return EmitFailure("alloc", NULL, errno);
   for (size_t off = 0; off < len; off += 4096) p[off] = 1;
   Json j;
   JsonInit(&j);

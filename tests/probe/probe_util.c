@@ -56,11 +56,12 @@ char* ReadSmallFile(const char* path, size_t* len) {
   return buf;
 }
 
-int EmitFailure(const char* cmd, int err) {
+int EmitFailure(const char* cmd, const char* path, int err) {
   Json j;
   JsonInit(&j);
   JsonObjBegin(&j, NULL);
   JsonStr(&j, "cmd", cmd);
+  if (path) JsonStr(&j, "path", path);
   JsonBool(&j, "ok", 0);
   JsonErrno(&j, "errno", err);
   JsonObjEnd(&j);

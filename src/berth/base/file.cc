@@ -76,12 +76,15 @@ Status WriteExistingAt(int dirfd, const std::string& path, std::string_view data
   return WriteAll(fd.get(), data, path);
 }
 
-Status AtomicWriteFile(const std::string& path, std::string_view data, mode_t mode) {
+Status AtomicWriteFile(const std::string& path, std::string_view data, mode_t mode,
+                       Durability durability) {
   std::string tmp = StrCat(path, ".tmp.", static_cast<int64_t>(::getpid()));
   {
     BERTH_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
     auto st = WriteAll(fd.get(), data, tmp);
-    if (st.has_value() && ::fsync(fd.get()) != 0) st = ErrnoFail(StrCat("fsync ", Quote(tmp)));
+    if (st.has_value() && durability == Durability::kFsync && ::fsync(fd.get()) != 0) {
+      st = ErrnoFail(StrCat("fsync ", Quote(tmp)));
+    }
     if (!st) {
       ::unlink(tmp.c_str());
       return st;

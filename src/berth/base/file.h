@@ -26,9 +26,16 @@ Status WriteExisting(const std::string& path, std::string_view data);
 Status WriteExistingAt(int dirfd, const std::string& path, std::string_view data);
 Status WriteAll(int fd, std::string_view data, std::string_view what);
 
-// Temp file in the same directory, fsync, rename: readers see the old or the new content,
+enum class Durability {
+  kFsync,     // survives power loss: the data is on disk before the rename
+  kAtomicOnly // readers never see a torn file, but a machine crash may lose it; for state
+              // that dies with the machine anyway (runtime state under /run)
+};
+
+// Temp file in the same directory, (fsync,) rename: readers see the old or the new content,
 // never a torn one.
-Status AtomicWriteFile(const std::string& path, std::string_view data, mode_t mode = 0644);
+Status AtomicWriteFile(const std::string& path, std::string_view data, mode_t mode = 0644,
+                       Durability durability = Durability::kFsync);
 
 // mkdir -p; `mode` for the directories it creates.
 Status MkdirAll(const std::string& path, mode_t mode = 0755);

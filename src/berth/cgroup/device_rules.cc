@@ -23,9 +23,15 @@ Result<uint8_t> ParseAccess(std::string_view s, std::string_view field) {
   uint8_t out = 0;
   for (char c : s) {
     switch (c) {
-      case 'r': out |= kAccRead; break;
-      case 'w': out |= kAccWrite; break;
-      case 'm': out |= kAccMknod; break;
+      case 'r':
+        out |= kAccRead;
+        break;
+      case 'w':
+        out |= kAccWrite;
+        break;
+      case 'm':
+        out |= kAccMknod;
+        break;
       default:
         return InvalidArgument(StrCat(field, ": ", Quote(s), " is not a subset of `rwm`"));
     }

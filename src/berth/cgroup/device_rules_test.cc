@@ -82,8 +82,9 @@ TEST(DeviceRulesV1Test, UpdateOfDefaultDenyNeverDeniesWhatStaysAllowed) {
   // /dev/zero, adds /dev/full, and narrows /dev/tty to read.
   auto cur = v1::ParseDevicesList("c 1:3 rwm\nc 1:5 rwm\nc 5:0 rw\n");
   EXPECT_FALSE(cur.default_allow);
-  auto target = v1::EmulateV1(Convert({Rule(false, "a", {}, {}, "rwm"), Rule(true, "c", 1, 3, "rwm"),
-                                       Rule(true, "c", 1, 7, "rwm"), Rule(true, "c", 5, 0, "r")}));
+  auto target =
+      v1::EmulateV1(Convert({Rule(false, "a", {}, {}, "rwm"), Rule(true, "c", 1, 3, "rwm"),
+                             Rule(true, "c", 1, 7, "rwm"), Rule(true, "c", 5, 0, "r")}));
   ASSERT_TRUE(target.has_value());
   auto writes = v1::PlanDeviceWrites(cur, *target);
   ASSERT_EQ(writes.size(), 3u);

@@ -18,8 +18,8 @@ namespace {
 // Super options of a v1 cgroup mount that are not controller names.
 bool IsMountOption(std::string_view opt) {
   static const std::set<std::string_view> kOptions = {
-      "rw", "ro", "noprefix", "clone_children", "xattr", "cpuset_v2_mode", "favordynmods",
-      "none", "all"};
+      "rw",           "ro",   "noprefix", "clone_children", "xattr", "cpuset_v2_mode",
+      "favordynmods", "none", "all"};
   if (kOptions.count(opt)) return true;
   // release_agent=..., and any other key=value except name=.
   return opt.find('=') != std::string_view::npos && opt.rfind("name=", 0) != 0;
@@ -105,8 +105,8 @@ Json FeaturesJson(const Layout& layout) {
                         "rdma") != layout.unified_controllers.end();
   // v1 and v2 say which cgroup versions berth drives (all three modes); systemd drivers
   // are not offered. rdma says whether this host can take linux.resources.rdma.
-  return Json{{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false},
-              {"rdma", rdma}};
+  return Json{
+      {"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}, {"rdma", rdma}};
 }
 
 }  // namespace berth::cgroup

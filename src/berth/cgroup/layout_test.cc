@@ -66,7 +66,8 @@ TEST(LayoutTest, DetectOnThisHostWorks) {
 }
 
 TEST(LayoutTest, ParseProcCgroups) {
-  auto m = ParseProcCgroups("9:name=systemd:/\n4:memory:/process_api/h\n2:cpu,cpuacct:/a:b\n0::/\n");
+  auto m =
+      ParseProcCgroups("9:name=systemd:/\n4:memory:/process_api/h\n2:cpu,cpuacct:/a:b\n0::/\n");
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->at("name=systemd"), "/");
   EXPECT_EQ(m->at("memory"), "/process_api/h");

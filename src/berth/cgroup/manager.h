@@ -142,7 +142,9 @@ class Manager {
   // True if the leaf still exists anywhere.
   virtual bool Exists() = 0;
 
-  // The leaf path per hierarchy, for state.json and for tests.
+  // The leaf path per hierarchy, for state.json and for tests. Keys as ProcessCgroups():
+  // each v1 controller name ("cpu", "name=systemd"; co-mounted ones each get an entry) and ""
+  // for the cgroup2 leaf (pure v2, and the cgroup2 half of a hybrid host).
   virtual std::map<std::string, std::string> Paths() const = 0;
   // What LoadManager needs to find this cgroup again from another process.
   virtual Json Save() const = 0;

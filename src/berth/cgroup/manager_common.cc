@@ -79,8 +79,7 @@ namespace {
 Result<std::string> LeafIn(const Layout& layout, const Config& config,
                            const std::map<std::string, std::string>& own, const std::string& mount,
                            const std::vector<std::string>& controllers) {
-  BERTH_ASSIGN_OR_RETURN(std::string rel,
-                         OwnCgroupIn(own, controllers, MountRoot(layout, mount)));
+  BERTH_ASSIGN_OR_RETURN(std::string rel, OwnCgroupIn(own, controllers, MountRoot(layout, mount)));
   BERTH_ASSIGN_OR_RETURN(std::string cg, ContainerCgroup(config, rel));
   return JoinPath(mount, cg);
 }
@@ -96,8 +95,7 @@ Result<std::unique_ptr<Manager>> NewManager(const Layout& layout, const Config& 
   }
   if (layout.mode == Mode::kUnified) {
     if (layout.unified_mount.empty()) return InvalidArgument("cgroup layout: no cgroup2 mount");
-    BERTH_ASSIGN_OR_RETURN(std::string dir,
-                           LeafIn(layout, config, own, layout.unified_mount, {}));
+    BERTH_ASSIGN_OR_RETURN(std::string dir, LeafIn(layout, config, own, layout.unified_mount, {}));
     return MakeManagerV2(layout, v2::Leaf(layout.unified_mount, dir));
   }
   std::map<std::string, std::string> leaves;
@@ -106,8 +104,7 @@ Result<std::unique_ptr<Manager>> NewManager(const Layout& layout, const Config& 
   }
   v2::Leaf unified;
   if (layout.mode == Mode::kHybrid && !layout.unified_mount.empty()) {
-    BERTH_ASSIGN_OR_RETURN(std::string dir,
-                           LeafIn(layout, config, own, layout.unified_mount, {}));
+    BERTH_ASSIGN_OR_RETURN(std::string dir, LeafIn(layout, config, own, layout.unified_mount, {}));
     unified = v2::Leaf(layout.unified_mount, dir);
   }
   return MakeManagerV1(layout, std::move(leaves), std::move(unified));
@@ -129,11 +126,11 @@ Result<std::unique_ptr<Manager>> LoadManager(const Layout& layout, const Json& s
   for (const auto& [key, value] : saved["paths"].items()) {
     if (!value.is_string()) return InvalidArgument(StrCat("saved cgroup state: paths.", key));
     std::string dir = value.get<std::string>();
-    bool v2_key = layout.mode == Mode::kUnified ? key.empty() : key == "unified";
+    bool v2_key = key.empty();
     std::string mount;
-    if (v2_key) {
+    if (v2_key && !layout.unified_mount.empty()) {
       mount = layout.unified_mount;
-    } else if (layout.mode != Mode::kUnified && layout.v1_mounts.count(key)) {
+    } else if (!v2_key && layout.mode != Mode::kUnified && layout.v1_mounts.count(key)) {
       mount = layout.v1_mounts.at(key);
     } else {
       // A hierarchy no longer mounted: nothing of it can be reached or removed.
@@ -141,8 +138,8 @@ Result<std::unique_ptr<Manager>> LoadManager(const Layout& layout, const Json& s
       continue;
     }
     if (!IsLeafUnder(dir, mount)) {
-      return InvalidArgument(StrCat("saved cgroup state: ", Quote(dir), " is not a cgroup under ",
-                                    Quote(mount)));
+      return InvalidArgument(
+          StrCat("saved cgroup state: ", Quote(dir), " is not a cgroup under ", Quote(mount)));
     }
     if (v2_key) {
       unified = v2::Leaf(mount, dir);

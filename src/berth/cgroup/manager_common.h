@@ -27,7 +27,7 @@ class ManagerBase : public Manager {
   virtual std::string KillDir() const = 0;
 
   Layout layout_;
-  // Hierarchy key (v1 controller name, "unified" in hybrid, "" in v2) -> leaf directory.
+  // Hierarchy key (v1 controller name, or "" for the cgroup2 leaf) -> leaf directory.
   std::map<std::string, std::string> paths_;
 };
 

@@ -83,9 +83,9 @@ Result<std::string> OwnCgroupIn(const std::map<std::string, std::string>& own_cg
   if (path.compare(0, root.size() + 1, root + "/") == 0) return path.substr(root.size());
   // Our cgroup is outside the part of the hierarchy this mount shows (a cgroupfs bind-mounted
   // from a subtree we are not in): relative paths cannot be placed.
-  return Fail(ErrorCode::kFailedPrecondition,
-              StrCat("own cgroup ", Quote(*found), " is outside the mounted subtree ",
-                     Quote(mount_root)));
+  return Fail(
+      ErrorCode::kFailedPrecondition,
+      StrCat("own cgroup ", Quote(*found), " is outside the mounted subtree ", Quote(mount_root)));
 }
 
 std::map<std::string, std::vector<std::string>> V1Hierarchies(const Layout& layout) {

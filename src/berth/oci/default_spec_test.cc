@@ -1,14 +1,14 @@
 // Tests of the default spec: byte-for-byte what `runc spec` (1.1.5) writes, except ociVersion:
 // runc writes the runtime-spec version it was built with ("1.0.2-dev"), berth kSpecVersion.
+#include "berth/oci/default_spec.h"
+
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <string>
 
-#include <gtest/gtest.h>
-
 #include "berth/base/file.h"
-#include "berth/oci/default_spec.h"
 #include "berth/oci/go_json.h"
 #include "berth/oci/spec.h"
 

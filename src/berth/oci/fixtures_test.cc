@@ -10,9 +10,7 @@
 namespace berth::oci {
 namespace {
 
-Result<Spec> LoadFixture(const std::string& name) {
-  return LoadSpec(testing::TestDataPath(name));
-}
+Result<Spec> LoadFixture(const std::string& name) { return LoadSpec(testing::TestDataPath(name)); }
 
 TEST(FixturesTest, RuncSpecs) {
   for (const char* name : {"runc_spec.json", "runc_spec_rootless.json"}) {

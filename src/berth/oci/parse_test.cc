@@ -1,9 +1,8 @@
 // Tests of the config.json parser: strict types, errors naming the document and field path.
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "berth/base/file.h"
 #include "berth/oci/spec.h"
@@ -36,8 +35,9 @@ INSTANTIATE_TEST_SUITE_P(
                   "config.json: root.readonly: expected a boolean, got a string"},
         ErrorCase{R"({"linux": {"resources": {"memory": {"limit": "1g"}}}})",
                   "config.json: linux.resources.memory.limit: expected an integer, got a string"},
-        ErrorCase{R"({"mounts": [{"destination": "/a"}, {"destination": "/b"}, {"destination": 5}]})",
-                  "config.json: mounts[2].destination: expected a string, got an integer"},
+        ErrorCase{
+            R"({"mounts": [{"destination": "/a"}, {"destination": "/b"}, {"destination": 5}]})",
+            "config.json: mounts[2].destination: expected a string, got an integer"},
         ErrorCase{R"({"mounts": {"destination": "/a"}})",
                   "config.json: mounts: expected an array, got an object"},
         ErrorCase{R"({"mounts": [{"destination": "/a", "options": ["ro", 1]}]})",
@@ -98,8 +98,9 @@ INSTANTIATE_TEST_SUITE_P(
                      "minor": 2, "fileMode": -1}]}})",
                   "config.json: linux.devices[0].fileMode: expected an integer between 0 and "
                   "4294967295, got -1"},
-        ErrorCase{R"({"linux": {"resources": {"devices": [{"allow": "true"}]}}})",
-                  "config.json: linux.resources.devices[0].allow: expected a boolean, got a string"},
+        ErrorCase{
+            R"({"linux": {"resources": {"devices": [{"allow": "true"}]}}})",
+            "config.json: linux.resources.devices[0].allow: expected a boolean, got a string"},
         ErrorCase{R"({"linux": {"resources": {"blockIO": {"weight": 70000}}}})",
                   "config.json: linux.resources.blockIO.weight: expected an integer between 0 and "
                   "65535, got 70000"},
@@ -135,8 +136,9 @@ INSTANTIATE_TEST_SUITE_P(
                      "defaultErrnoRet": -1}}})",
                   "config.json: linux.seccomp.defaultErrnoRet: expected an integer between 0 and "
                   "4294967295, got -1"},
-        ErrorCase{R"({"linux": {"timeOffsets": {"monotonic": {"secs": "x"}}}})",
-                  "config.json: linux.timeOffsets.monotonic.secs: expected an integer, got a string"},
+        ErrorCase{
+            R"({"linux": {"timeOffsets": {"monotonic": {"secs": "x"}}}})",
+            "config.json: linux.timeOffsets.monotonic.secs: expected an integer, got a string"},
         ErrorCase{R"({"linux": {"netDevices": {"eth0": {"name": 3}}}})",
                   "config.json: linux.netDevices.eth0.name: expected a string, got an integer"},
         ErrorCase{R"({"linux": {"intelRdt": {"enableCMT": "true"}}})",
@@ -238,8 +240,8 @@ TEST(ParseTest, ProcessFromJsonNamesItsOwnDocument) {
 }
 
 TEST(ParseTest, ResourcesFromJsonNamesItsOwnDocument) {
-  auto ok = ResourcesFromJson(Json::parse(R"({"memory": {"limit": 1048576}, "pids": {"limit": 9}})"),
-                              "resources.json");
+  auto ok = ResourcesFromJson(
+      Json::parse(R"({"memory": {"limit": 1048576}, "pids": {"limit": 9}})"), "resources.json");
   ASSERT_TRUE(ok.has_value()) << ok.error().message();
   EXPECT_EQ(ok->pids->limit, 9);
   auto bad = ResourcesFromJson(Json::parse(R"({"memory": {"limit": "1m"}})"), "resources.json");
@@ -252,7 +254,8 @@ TEST(ParseTest, LoadSpecReadsTheFile) {
   char dir[] = "/tmp/berth-oci-test-XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
   std::string path = std::string(dir) + "/config.json";
-  ASSERT_TRUE(WriteFile(path, R"({"ociVersion": "1.0.2", "root": {"path": "rootfs"}})").has_value());
+  ASSERT_TRUE(
+      WriteFile(path, R"({"ociVersion": "1.0.2", "root": {"path": "rootfs"}})").has_value());
   auto r = LoadSpec(path);
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(r->root.path, "rootfs");

@@ -26,24 +26,33 @@ Reader Reader::Field(std::string_view key) const {
   const Json* child = nullptr;
   if (value_ != nullptr && value_->is_object()) {
     // find() on an object does not throw; a missing key yields end().
-    auto it = value_->find(std::string(key));
+    auto it = value_->find(key);
     if (it != value_->end()) child = &*it;
   }
-  return Reader(doc_, child, MemberPath(path_, key));
+  return Reader(this, child, key, kNoIndex);
 }
 
-Reader Reader::Index(size_t i) const {
-  return Reader(doc_, &(*value_)[i], IndexPath(path_, i));
-}
+Reader Reader::Index(size_t i) const { return Reader(this, &(*value_)[i], {}, i); }
 
 Reader Reader::Member(std::string_view key, const Json& value) const {
-  return Reader(doc_, &value, MemberPath(path_, key));
+  return Reader(this, &value, key, kNoIndex);
+}
+
+std::string Reader::path() const {
+  std::vector<const Reader*> chain;
+  for (const Reader* r = this; r->parent_ != nullptr; r = r->parent_) chain.push_back(r);
+  std::string out;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    const Reader* r = *it;
+    out = r->index_ == kNoIndex ? MemberPath(out, r->key_) : IndexPath(out, r->index_);
+  }
+  return out;
 }
 
 unexpected<Error> Reader::Fail(std::string_view message) const {
   std::string msg;
   if (!doc_.empty()) msg = StrCat(doc_, ": ");
-  if (!path_.empty()) msg += StrCat(path_, ": ");
+  if (std::string p = path(); !p.empty()) msg += StrCat(p, ": ");
   msg += message;
   return InvalidArgument(std::move(msg));
 }

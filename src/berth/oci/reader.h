@@ -7,6 +7,10 @@
 //   config.json: linux.resources.memory.limit: expected an integer, got a string
 // Unknown object members are ignored, as the runtime-spec requires. Nothing here throws:
 // only nlohmann accessors that cannot throw are used, after the type has been checked.
+//
+// The path is built only when an error needs it (config.json is parsed on every container
+// start): a Reader points at its parent and at its key, so it lives no longer than they do,
+// which the nested ReadValue calls guarantee.
 #pragma once
 
 #include <concepts>
@@ -33,9 +37,10 @@ class Reader {
 
   bool present() const { return value_ != nullptr && !value_->is_null(); }
   const Json& value() const { return *value_; }
-  const std::string& path() const { return path_; }
+  std::string path() const;
 
   // The member `key` of this object; absent when this is not an object or lacks the key.
+  // `key` must outlive the returned reader (string literals and document keys do).
   Reader Field(std::string_view key) const;
   // Element `i` of this array (the caller checks the bounds).
   Reader Index(size_t i) const;
@@ -66,12 +71,16 @@ class Reader {
   }
 
  private:
-  Reader(std::string_view doc, const Json* value, std::string path)
-      : doc_(doc), value_(value), path_(std::move(path)) {}
+  Reader(const Reader* parent, const Json* value, std::string_view key, size_t index)
+      : doc_(parent->doc_), value_(value), parent_(parent), key_(key), index_(index) {}
+
+  static constexpr size_t kNoIndex = static_cast<size_t>(-1);
 
   std::string_view doc_;
   const Json* value_ = nullptr;
-  std::string path_;
+  const Reader* parent_ = nullptr;  // null for the document itself
+  std::string_view key_;            // member name, when index_ is kNoIndex
+  size_t index_ = kNoIndex;
 };
 
 // Reads the members of one object in order and keeps the first error:
@@ -104,8 +113,7 @@ Status ReadValue(const Reader& r, std::string& out);
 Status ReadValue(const Reader& r, bool& out);
 
 template <class T>
-  requires(std::integral<T> && !std::same_as<T, bool>)
-Status ReadValue(const Reader& r, T& out) {
+requires(std::integral<T> && !std::same_as<T, bool>) Status ReadValue(const Reader& r, T& out) {
   const Json& v = r.value();
   auto range_error = [&](auto got) {
     return r.Fail(StrCat("expected an integer between ", std::numeric_limits<T>::min(), " and ",

@@ -16,10 +16,7 @@ namespace {
 // encoders further down (in berth::oci, like the model types) by argument-dependent lookup.
 Json Encode(const std::string& s) { return s; }
 template <class T>
-  requires std::is_arithmetic_v<T>
-Json Encode(T v) {
-  return v;
-}
+requires std::is_arithmetic_v<T> Json Encode(T v) { return v; }
 
 template <class T>
 void Put(Json& j, const char* key, const T& v) {
@@ -373,8 +370,9 @@ Json ToJson(const Spec& s) {
   PutMap(j, "annotations", s.annotations);
   PutOpt(j, "linux", s.linux_config);
   // Only presence is modelled for other platforms' sections; keep it so Validate still sees it.
-  for (auto [key, present] : {std::pair{"windows", s.has_windows}, std::pair{"solaris", s.has_solaris},
-                              std::pair{"vm", s.has_vm}, std::pair{"zos", s.has_zos}}) {
+  for (auto [key, present] :
+       {std::pair{"windows", s.has_windows}, std::pair{"solaris", s.has_solaris},
+        std::pair{"vm", s.has_vm}, std::pair{"zos", s.has_zos}}) {
     if (present) j[key] = Json::object();
   }
   return j;

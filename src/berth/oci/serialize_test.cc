@@ -91,10 +91,11 @@ Spec FullSpec() {
   sc.flags = {"SECCOMP_FILTER_FLAG_LOG"};
   sc.listener_path = "/run/seccomp.sock";
   sc.listener_metadata = "meta";
-  sc.syscalls = {{{"read", "write"}, "SCMP_ACT_ALLOW", std::nullopt, {}},
-                 {{"personality"}, "SCMP_ACT_ALLOW", std::nullopt, {{0, 0xffffffff, 8, "SCMP_CMP_MASKED_EQ"}}},
-                 {{"mkdir"}, "SCMP_ACT_NOTIFY", std::nullopt, {}},
-                 {{"ptrace"}, "SCMP_ACT_ERRNO", 1, {{1, 2, 0, "SCMP_CMP_EQ"}}}};
+  sc.syscalls = {
+      {{"read", "write"}, "SCMP_ACT_ALLOW", std::nullopt, {}},
+      {{"personality"}, "SCMP_ACT_ALLOW", std::nullopt, {{0, 0xffffffff, 8, "SCMP_CMP_MASKED_EQ"}}},
+      {{"mkdir"}, "SCMP_ACT_NOTIFY", std::nullopt, {}},
+      {{"ptrace"}, "SCMP_ACT_ERRNO", 1, {{1, 2, 0, "SCMP_CMP_EQ"}}}};
   l.seccomp = sc;
   l.rootfs_propagation = "rslave";
   l.masked_paths = {"/proc/kcore"};
@@ -144,7 +145,8 @@ TEST(SerializeTest, UsesTheSpecsMemberNames) {
   EXPECT_EQ(p["user"]["umask"], 18);
   EXPECT_EQ(p["ioPriority"]["class"], "IOPRIO_CLASS_BE");
   EXPECT_EQ(p["execCPUAffinity"]["initial"], "0-1");
-  EXPECT_EQ(p["rlimits"][0], Json::parse(R"({"type": "RLIMIT_NOFILE", "soft": 1024, "hard": 4096})"));
+  EXPECT_EQ(p["rlimits"][0],
+            Json::parse(R"({"type": "RLIMIT_NOFILE", "soft": 1024, "hard": 4096})"));
   EXPECT_EQ(p["capabilities"]["effective"], Json::array());  // present though empty
   EXPECT_FALSE(p["capabilities"].contains("inheritable"));
 
@@ -154,7 +156,8 @@ TEST(SerializeTest, UsesTheSpecsMemberNames) {
   EXPECT_EQ(l["maskedPaths"][0], "/proc/kcore");
   EXPECT_EQ(l["readonlyPaths"][0], "/proc/sys");
   EXPECT_EQ(l["mountLabel"], "system_u:object_r:container_file_t:s0");
-  EXPECT_EQ(l["uidMappings"][0], Json::parse(R"({"containerID": 0, "hostID": 100000, "size": 65536})"));
+  EXPECT_EQ(l["uidMappings"][0],
+            Json::parse(R"({"containerID": 0, "hostID": 100000, "size": 65536})"));
   EXPECT_EQ(l["timeOffsets"]["monotonic"], Json::parse(R"({"secs": -10, "nanosecs": 5})"));
   EXPECT_EQ(l["netDevices"]["eth1"]["name"], "net0");
   EXPECT_EQ(l["namespaces"][1], Json::parse(R"({"type": "network", "path": "/run/netns/n1"})"));

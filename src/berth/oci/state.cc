@@ -27,7 +27,9 @@ OrderedJson StateToJson(const State& s) {
   return j;
 }
 
-std::string StateToText(const State& state) { return GoJsonMarshalIndent(StateToJson(state), "  "); }
+std::string StateToText(const State& state) {
+  return GoJsonMarshalIndent(StateToJson(state), "  ");
+}
 
 namespace internal {
 static Status ReadValue(const Reader& r, State& s) {

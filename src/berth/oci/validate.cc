@@ -21,20 +21,20 @@ using internal::FieldError;
 using internal::OneOf;
 
 constexpr std::string_view kRlimits[] = {
-    "RLIMIT_AS",      "RLIMIT_CORE",   "RLIMIT_CPU",    "RLIMIT_DATA",
-    "RLIMIT_FSIZE",   "RLIMIT_LOCKS",  "RLIMIT_MEMLOCK", "RLIMIT_MSGQUEUE",
-    "RLIMIT_NICE",    "RLIMIT_NOFILE", "RLIMIT_NPROC",  "RLIMIT_RSS",
-    "RLIMIT_RTPRIO",  "RLIMIT_RTTIME", "RLIMIT_SIGPENDING", "RLIMIT_STACK",
+    "RLIMIT_AS",     "RLIMIT_CORE",   "RLIMIT_CPU",        "RLIMIT_DATA",
+    "RLIMIT_FSIZE",  "RLIMIT_LOCKS",  "RLIMIT_MEMLOCK",    "RLIMIT_MSGQUEUE",
+    "RLIMIT_NICE",   "RLIMIT_NOFILE", "RLIMIT_NPROC",      "RLIMIT_RSS",
+    "RLIMIT_RTPRIO", "RLIMIT_RTTIME", "RLIMIT_SIGPENDING", "RLIMIT_STACK",
 };
 
 constexpr std::string_view kSchedPolicies[] = {
-    "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH",
+    "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",       "SCHED_BATCH",
     "SCHED_ISO",   "SCHED_IDLE", "SCHED_DEADLINE",
 };
 
 constexpr std::string_view kSchedFlags[] = {
-    "SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM",        "SCHED_FLAG_DL_OVERRUN",
-    "SCHED_FLAG_KEEP_POLICY",   "SCHED_FLAG_KEEP_PARAMS",    "SCHED_FLAG_UTIL_CLAMP_MIN",
+    "SCHED_FLAG_RESET_ON_FORK",  "SCHED_FLAG_RECLAIM",     "SCHED_FLAG_DL_OVERRUN",
+    "SCHED_FLAG_KEEP_POLICY",    "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN",
     "SCHED_FLAG_UTIL_CLAMP_MAX",
 };
 
@@ -77,8 +77,8 @@ Status CheckRlimits(std::string_view field, const std::vector<Rlimit>& rlimits) 
 Status CheckScheduler(std::string_view field, const Scheduler& s) {
   BERTH_TRY(CheckKnown(Field(field, "policy"), s.policy, kSchedPolicies, "scheduler policy"));
   for (size_t i = 0; i < s.flags.size(); ++i)
-    BERTH_TRY(CheckKnown(Field(Field(field, "flags"), i), s.flags[i], kSchedFlags,
-                         "scheduler flag"));
+    BERTH_TRY(
+        CheckKnown(Field(Field(field, "flags"), i), s.flags[i], kSchedFlags, "scheduler flag"));
   if (s.nice < -20 || s.nice > 19)
     return FieldError(Field(field, "nice"), StrCat("must be between -20 and 19, got ", s.nice));
   bool realtime = s.policy == "SCHED_FIFO" || s.policy == "SCHED_RR";
@@ -103,7 +103,8 @@ Status CheckScheduler(std::string_view field, const Scheduler& s) {
 Status CheckIoPriority(std::string_view field, const IoPriority& p) {
   BERTH_TRY(CheckKnown(Field(field, "class"), p.io_class, kIoPriorityClasses, "ioPriority class"));
   if (p.priority < 0 || p.priority > 7)
-    return FieldError(Field(field, "priority"), StrCat("must be between 0 and 7, got ", p.priority));
+    return FieldError(Field(field, "priority"),
+                      StrCat("must be between 0 and 7, got ", p.priority));
   return Ok();
 }
 
@@ -127,7 +128,8 @@ Status CheckMount(std::string_view field, const Mount& m, std::vector<std::strin
   }
   bool bind = m.type == "bind";
   for (const auto& o : m.options) bind = bind || OneOf(kBindOptions, o);
-  if (bind && m.source.empty()) return FieldError(Field(field, "source"), "required for a bind mount");
+  if (bind && m.source.empty())
+    return FieldError(Field(field, "source"), "required for a bind mount");
   // Idmapped mounts: the kernel needs both maps, and runc applies them to bind mounts only.
   if (!m.uid_mappings.empty() || !m.gid_mappings.empty()) {
     if (m.uid_mappings.empty() || m.gid_mappings.empty())
@@ -170,9 +172,10 @@ Status CheckVersion(std::string_view v) {
   for (const auto& p : parts) ok = ok && !p.empty() && p.find_first_not_of("0123456789") == p.npos;
   if (!ok) return FieldError("ociVersion", StrCat(Quote(v), " is not a MAJOR.MINOR.PATCH version"));
   if (parts[0] != "1")
-    return FieldError("ociVersion", StrCat("unsupported version ", Quote(v),
-                                           ": berth implements runtime-spec 1.x"),
-                      ErrorCode::kUnsupported);
+    return FieldError(
+        "ociVersion",
+        StrCat("unsupported version ", Quote(v), ": berth implements runtime-spec 1.x"),
+        ErrorCode::kUnsupported);
   return Ok();
 }
 

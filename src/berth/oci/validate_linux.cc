@@ -11,8 +11,7 @@ namespace berth::oci::internal {
 namespace {
 
 constexpr std::string_view kPropagations[] = {
-    "",       "shared",  "slave",    "private",    "unbindable",
-    "rshared", "rslave", "rprivate", "runbindable",
+    "", "shared", "slave", "private", "unbindable", "rshared", "rslave", "rprivate", "runbindable",
 };
 constexpr std::string_view kDeviceTypes[] = {"c", "b", "u", "p"};
 constexpr std::string_view kPersonalityDomains[] = {"LINUX", "LINUX32"};
@@ -125,8 +124,8 @@ bool TakesErrno(std::string_view action) {
 
 Status CheckSeccomp(const Seccomp& s) {
   const std::string f = "linux.seccomp";
-  BERTH_TRY(CheckKnown(Field(f, "defaultAction"), s.default_action, kSeccompActions,
-                       "seccomp action"));
+  BERTH_TRY(
+      CheckKnown(Field(f, "defaultAction"), s.default_action, kSeccompActions, "seccomp action"));
   if (s.default_action == "SCMP_ACT_NOTIFY")
     return FieldError(Field(f, "defaultAction"), "SCMP_ACT_NOTIFY cannot be the default action");
   if (s.default_errno_ret && !TakesErrno(s.default_action))
@@ -164,8 +163,8 @@ Status CheckSeccomp(const Seccomp& s) {
 }
 
 Status CheckPersonality(const Personality& p) {
-  BERTH_TRY(CheckKnown("linux.personality.domain", p.domain, kPersonalityDomains,
-                       "personality domain"));
+  BERTH_TRY(
+      CheckKnown("linux.personality.domain", p.domain, kPersonalityDomains, "personality domain"));
   if (!p.flags.empty())
     return FieldError("linux.personality.flags", "no personality flags are defined");
   return Ok();
@@ -220,8 +219,10 @@ Status CheckUtsFields(const Spec& spec, const Linux& l) {
 
 Status CheckLinux(const Linux& l) {
   BERTH_TRY(CheckNamespaces(l));
-  if (!l.uid_mappings.empty()) BERTH_TRY(NeedNamespace("linux.uidMappings", l, NamespaceType::kUser));
-  if (!l.gid_mappings.empty()) BERTH_TRY(NeedNamespace("linux.gidMappings", l, NamespaceType::kUser));
+  if (!l.uid_mappings.empty())
+    BERTH_TRY(NeedNamespace("linux.uidMappings", l, NamespaceType::kUser));
+  if (!l.gid_mappings.empty())
+    BERTH_TRY(NeedNamespace("linux.gidMappings", l, NamespaceType::kUser));
   BERTH_TRY(CheckIdMappings("linux.uidMappings", l.uid_mappings));
   BERTH_TRY(CheckIdMappings("linux.gidMappings", l.gid_mappings));
   BERTH_TRY(CheckTimeOffsets(l));
@@ -230,8 +231,8 @@ Status CheckLinux(const Linux& l) {
   if (l.resources) BERTH_TRY(ValidateResources(*l.resources));
   BERTH_TRY(CheckSysctl(l));
   if (l.seccomp) BERTH_TRY(CheckSeccomp(*l.seccomp));
-  BERTH_TRY(CheckKnown("linux.rootfsPropagation", l.rootfs_propagation, kPropagations,
-                       "propagation"));
+  BERTH_TRY(
+      CheckKnown("linux.rootfsPropagation", l.rootfs_propagation, kPropagations, "propagation"));
   BERTH_TRY(CheckPathList("linux.maskedPaths", l.masked_paths));
   BERTH_TRY(CheckPathList("linux.readonlyPaths", l.readonly_paths));
   if (l.personality) BERTH_TRY(CheckPersonality(*l.personality));

@@ -40,8 +40,8 @@ Status CheckMemory(std::string_view field, const MemoryResources& m) {
                       "kernel memory limits are not supported (deprecated; gone since Linux 5.4)",
                       ErrorCode::kUnsupported);
   if (m.limit && m.swap && *m.limit > 0 && *m.swap > 0 && *m.swap < *m.limit)
-    return FieldError(Field(field, "swap"),
-                      StrCat("memory+swap limit ", *m.swap, " is below the memory limit ", *m.limit));
+    return FieldError(Field(field, "swap"), StrCat("memory+swap limit ", *m.swap,
+                                                   " is below the memory limit ", *m.limit));
   if (m.swappiness && *m.swappiness > 100)
     return FieldError(Field(field, "swappiness"),
                       StrCat("must be between 0 and 100, got ", *m.swappiness));
@@ -93,8 +93,8 @@ Status ValidateResources(const Resources& r, std::string_view field) {
   }
   for (const auto& [file, value] : r.unified) {
     // Keys name files in the container's own cgroup directory, nothing else.
-    if (file.empty() || file.find('/') != std::string::npos || file.find('.') == std::string::npos ||
-        file == "." || file == "..")
+    if (file.empty() || file.find('/') != std::string::npos ||
+        file.find('.') == std::string::npos || file == "." || file == "..")
       return FieldError(Field(field, "unified"), StrCat("invalid cgroup file name ", Quote(file)));
   }
   return Ok();

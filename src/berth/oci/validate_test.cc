@@ -1,9 +1,9 @@
 // Tests of Validate: each rule refuses a bad spec with a message naming the field, and the
 // configs real tools write pass.
+#include <gtest/gtest.h>
+
 #include <functional>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "berth/oci/default_spec.h"
 #include "berth/oci/spec.h"
@@ -92,9 +92,15 @@ INSTANTIATE_TEST_SUITE_P(
              "process.env[2]: `FOO` is not of the form KEY=VALUE"},
         Case{"EnvEmptyName", [](Spec& s) { P(s).env.push_back("=x"); },
              "process.env[2]: `=x` has an empty name"},
-        Case{"UnknownRlimit", [](Spec& s) { P(s).rlimits.push_back({"RLIMIT_FOO", 1, 1}); },
+        Case{"UnknownRlimit",
+             [](Spec& s) {
+               P(s).rlimits.push_back({"RLIMIT_FOO", 1, 1});
+             },
              "process.rlimits[1].type: unknown rlimit `RLIMIT_FOO`"},
-        Case{"DuplicateRlimit", [](Spec& s) { P(s).rlimits.push_back({"RLIMIT_NOFILE", 1, 1}); },
+        Case{"DuplicateRlimit",
+             [](Spec& s) {
+               P(s).rlimits.push_back({"RLIMIT_NOFILE", 1, 1});
+             },
              "process.rlimits[1].type: duplicate rlimit `RLIMIT_NOFILE`"},
         Case{"SoftAboveHard", [](Spec& s) { P(s).rlimits[0].soft = 2048; },
              "process.rlimits[0]: soft limit 2048 exceeds hard limit 1024"},
@@ -118,12 +124,20 @@ INSTANTIATE_TEST_SUITE_P(
                P(s).scheduler = Scheduler{.policy = "SCHED_DEADLINE", .runtime = 5, .deadline = 4};
              },
              "process.scheduler.runtime: must not exceed deadline"},
-        Case{"IoPriorityClass", [](Spec& s) { P(s).io_priority = IoPriority{"IOPRIO_CLASS_X", 0}; },
+        Case{"IoPriorityClass",
+             [](Spec& s) {
+               P(s).io_priority = IoPriority{"IOPRIO_CLASS_X", 0};
+             },
              "process.ioPriority.class: unknown ioPriority class `IOPRIO_CLASS_X`"},
         Case{"IoPriorityLevel",
-             [](Spec& s) { P(s).io_priority = IoPriority{"IOPRIO_CLASS_BE", 8}; },
+             [](Spec& s) {
+               P(s).io_priority = IoPriority{"IOPRIO_CLASS_BE", 8};
+             },
              "process.ioPriority.priority: must be between 0 and 7, got 8"},
-        Case{"CpuAffinity", [](Spec& s) { P(s).exec_cpu_affinity = CpuAffinity{"3-1", ""}; },
+        Case{"CpuAffinity",
+             [](Spec& s) {
+               P(s).exec_cpu_affinity = CpuAffinity{"3-1", ""};
+             },
              "process.execCPUAffinity.initial: invalid cpu list `3-1`"},
         // ---- mounts ----
         Case{"MountNoDestination", [](Spec& s) { s.mounts[2].destination = ""; },
@@ -133,7 +147,9 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"MountEmptyOption", [](Spec& s) { s.mounts[1].options.push_back(""); },
              "mounts[1].options[4]: invalid option ``"},
         Case{"BindWithoutSource",
-             [](Spec& s) { s.mounts.push_back({"/data", "bind", "", {"rbind"}, {}, {}}); },
+             [](Spec& s) {
+               s.mounts.push_back({"/data", "bind", "", {"rbind"}, {}, {}});
+             },
              "mounts[7].source: required for a bind mount"},
         Case{"IdmapHalf",
              [](Spec& s) {
@@ -147,20 +163,29 @@ INSTANTIATE_TEST_SUITE_P(
              "mounts[7]: uidMappings and gidMappings need a bind mount"},
         // ---- hooks ----
         Case{"HookRelativePath",
-             [](Spec& s) { s.hooks = Hooks{.poststop = {{"hook.sh", {}, {}, {}}}}; },
+             [](Spec& s) {
+               s.hooks = Hooks{.poststop = {{"hook.sh", {}, {}, {}}}};
+             },
              "hooks.poststop[0].path: `hook.sh` is not an absolute path"},
         Case{"HookTimeout",
-             [](Spec& s) { s.hooks = Hooks{.create_runtime = {{"/bin/true", {}, {}, 0}}}; },
+             [](Spec& s) {
+               s.hooks = Hooks{.create_runtime = {{"/bin/true", {}, {}, 0}}};
+             },
              "hooks.createRuntime[0].timeout: must be positive, got 0"},
         Case{"HookEnv",
-             [](Spec& s) { s.hooks = Hooks{.prestart = {{"/bin/true", {}, {"NOVALUE"}, {}}}}; },
+             [](Spec& s) {
+               s.hooks = Hooks{.prestart = {{"/bin/true", {}, {"NOVALUE"}, {}}}};
+             },
              "hooks.prestart[0].env[0]: `NOVALUE` is not of the form KEY=VALUE"},
         // ---- namespaces and what depends on them ----
         Case{"DuplicateNamespace", [](Spec& s) { AddNs(s, NamespaceType::kPid); },
              "linux.namespaces[5].type: duplicate namespace `pid`"},
         Case{"RelativeNamespacePath", [](Spec& s) { L(s).namespaces[1].path = "netns/a"; },
              "linux.namespaces[1].path: `netns/a` is not an absolute path"},
-        Case{"MappingsWithoutUserns", [](Spec& s) { L(s).uid_mappings = {{0, 1000, 1}}; },
+        Case{"MappingsWithoutUserns",
+             [](Spec& s) {
+               L(s).uid_mappings = {{0, 1000, 1}};
+             },
              "linux.uidMappings: needs a user namespace, which linux.namespaces does not list"},
         Case{"EmptyMapping",
              [](Spec& s) {
@@ -168,7 +193,10 @@ INSTANTIATE_TEST_SUITE_P(
                L(s).gid_mappings = {{0, 1000, 0}};
              },
              "linux.gidMappings[0].size: must be positive"},
-        Case{"TimeOffsetsWithoutTimens", [](Spec& s) { L(s).time_offsets["monotonic"] = {1, 0}; },
+        Case{"TimeOffsetsWithoutTimens",
+             [](Spec& s) {
+               L(s).time_offsets["monotonic"] = {1, 0};
+             },
              "linux.timeOffsets: needs a new time namespace"},
         Case{"TimeOffsetsJoinedTimens",
              [](Spec& s) {
@@ -224,16 +252,25 @@ INSTANTIATE_TEST_SUITE_P(
              "linux.netDevices.eth1.name: invalid network interface name `a/b`"},
         // ---- devices ----
         Case{"DeviceType",
-             [](Spec& s) { L(s).devices.push_back({"x", "/dev/x", 1, 1, {}, {}, {}}); },
+             [](Spec& s) {
+               L(s).devices.push_back({"x", "/dev/x", 1, 1, {}, {}, {}});
+             },
              "linux.devices[0].type: unknown device type `x`"},
         Case{"DevicePath",
-             [](Spec& s) { L(s).devices.push_back({"c", "dev/x", 1, 1, {}, {}, {}}); },
+             [](Spec& s) {
+               L(s).devices.push_back({"c", "dev/x", 1, 1, {}, {}, {}});
+             },
              "linux.devices[0].path: `dev/x` is not an absolute path"},
         Case{"DeviceNegative",
-             [](Spec& s) { L(s).devices.push_back({"b", "/dev/x", -1, 1, {}, {}, {}}); },
+             [](Spec& s) {
+               L(s).devices.push_back({"b", "/dev/x", -1, 1, {}, {}, {}});
+             },
              "linux.devices[0]: major and minor must not be negative"},
         // ---- resources ----
-        Case{"DeviceRuleType", [](Spec& s) { R(s).devices.push_back({true, "x", {}, {}, "r"}); },
+        Case{"DeviceRuleType",
+             [](Spec& s) {
+               R(s).devices.push_back({true, "x", {}, {}, "r"});
+             },
              "linux.resources.devices[1].type: unknown device type `x`"},
         Case{"DeviceRuleAccess", [](Spec& s) { R(s).devices[0].access = "rwx"; },
              "linux.resources.devices[0].access: `rwx` is not a combination of r, w and m"},
@@ -276,7 +313,10 @@ INSTANTIATE_TEST_SUITE_P(
                R(s).block_io->weight_device = {{8, 0, {}, {}}};
              },
              "linux.resources.blockIO.weightDevice[0]: needs weight or leafWeight"},
-        Case{"PageSize", [](Spec& s) { R(s).hugepage_limits = {{"2M", 1}}; },
+        Case{"PageSize",
+             [](Spec& s) {
+               R(s).hugepage_limits = {{"2M", 1}};
+             },
              "linux.resources.hugepageLimits[0].pageSize: invalid huge page size `2M`"},
         Case{"Rdma", [](Spec& s) { R(s).rdma["mlx5_1"] = {}; },
              "linux.resources.rdma.mlx5_1: needs hcaHandles or hcaObjects"},
@@ -293,7 +333,9 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"SeccompDefaultErrno", [](Spec& s) { L(s).seccomp->default_errno_ret = 1; },
              "linux.seccomp.defaultErrnoRet: not allowed with default action SCMP_ACT_ALLOW"},
         Case{"SeccompArch",
-             [](Spec& s) { L(s).seccomp->architectures = {"SCMP_ARCH_X86_64", "SCMP_ARCH_Z80"}; },
+             [](Spec& s) {
+               L(s).seccomp->architectures = {"SCMP_ARCH_X86_64", "SCMP_ARCH_Z80"};
+             },
              "linux.seccomp.architectures[1]: unknown seccomp architecture `SCMP_ARCH_Z80`"},
         Case{"SeccompFlag", [](Spec& s) { L(s).seccomp->flags = {"SECCOMP_FILTER_FLAG_NEW"}; },
              "linux.seccomp.flags[0]: unknown seccomp flag `SECCOMP_FILTER_FLAG_NEW`"},
@@ -305,18 +347,21 @@ INSTANTIATE_TEST_SUITE_P(
              [](Spec& s) { L(s).seccomp->syscalls[0].action = "SCMP_ACT_ALLOW"; },
              "linux.seccomp.syscalls[0].errnoRet: not allowed with action SCMP_ACT_ALLOW"},
         Case{"SeccompArgIndex",
-             [](Spec& s) { L(s).seccomp->syscalls[0].args = {{6, 0, 0, "SCMP_CMP_EQ"}}; },
+             [](Spec& s) {
+               L(s).seccomp->syscalls[0].args = {{6, 0, 0, "SCMP_CMP_EQ"}};
+             },
              "linux.seccomp.syscalls[0].args[0].index: must be below 6, got 6"},
         Case{"SeccompArgOp",
-             [](Spec& s) { L(s).seccomp->syscalls[0].args = {{0, 0, 0, "SCMP_CMP_XOR"}}; },
+             [](Spec& s) {
+               L(s).seccomp->syscalls[0].args = {{0, 0, 0, "SCMP_CMP_XOR"}};
+             },
              "linux.seccomp.syscalls[0].args[0].op: unknown seccomp operator `SCMP_CMP_XOR`"},
         Case{"SeccompNotifyNeedsListener",
              [](Spec& s) {
                L(s).seccomp->syscalls.push_back({{"mount"}, "SCMP_ACT_NOTIFY", {}, {}});
              },
              "linux.seccomp.listenerPath: required"},
-        Case{"SeccompMetadataNeedsListener",
-             [](Spec& s) { L(s).seccomp->listener_metadata = "x"; },
+        Case{"SeccompMetadataNeedsListener", [](Spec& s) { L(s).seccomp->listener_metadata = "x"; },
              "linux.seccomp.listenerMetadata: needs listenerPath"},
         // ---- the rest of linux ----
         Case{"Propagation", [](Spec& s) { L(s).rootfs_propagation = "rshared,private"; },
@@ -325,15 +370,19 @@ INSTANTIATE_TEST_SUITE_P(
              "linux.maskedPaths[10]: `proc/kcore` is not an absolute path"},
         Case{"ReadonlyPath", [](Spec& s) { L(s).readonly_paths[0] = ""; },
              "linux.readonlyPaths[0]: required"},
-        Case{"PersonalityDomain", [](Spec& s) { L(s).personality = Personality{"LINUX64", {}}; },
+        Case{"PersonalityDomain",
+             [](Spec& s) {
+               L(s).personality = Personality{"LINUX64", {}};
+             },
              "linux.personality.domain: unknown personality domain `LINUX64`"},
         Case{"PersonalityFlags",
-             [](Spec& s) { L(s).personality = Personality{"LINUX", {"ADDR_NO_RANDOMIZE"}}; },
+             [](Spec& s) {
+               L(s).personality = Personality{"LINUX", {"ADDR_NO_RANDOMIZE"}};
+             },
              "linux.personality.flags: no personality flags are defined"},
         Case{"ClosId", [](Spec& s) { L(s).intel_rdt = IntelRdt{.clos_id = "../x"}; },
              "linux.intelRdt.closID: invalid class of service `../x`"},
-        Case{"MemBwSchema",
-             [](Spec& s) { L(s).intel_rdt = IntelRdt{.mem_bw_schema = "L3:0=1"}; },
+        Case{"MemBwSchema", [](Spec& s) { L(s).intel_rdt = IntelRdt{.mem_bw_schema = "L3:0=1"}; },
              "linux.intelRdt.memBwSchema: must start with `MB:` and be one line"}),
     CaseName);
 
@@ -355,8 +404,9 @@ TEST(ValidateTest, RelativeMountDestinationIsAWarning) {
   auto st = Validate(s, &warnings);
   ASSERT_TRUE(st.has_value()) << st.error().message();
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_EQ(warnings[0], "mounts[7].destination: `tmp` is not absolute; it is taken as relative "
-                         "to `/`");
+  EXPECT_EQ(warnings[0],
+            "mounts[7].destination: `tmp` is not absolute; it is taken as relative "
+            "to `/`");
   EXPECT_TRUE(Validate(s).has_value());
 }
 

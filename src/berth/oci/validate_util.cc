@@ -27,12 +27,12 @@ const std::string_view kSeccompFlags[4] = {
 // The runtime-spec's list (libseccomp 2.5) plus the names later libseccomp releases added;
 // whether the installed libseccomp resolves one is for the runtime to find out.
 const std::string_view kSeccompArchitectures[24] = {
-    "SCMP_ARCH_NATIVE",    "SCMP_ARCH_X86",        "SCMP_ARCH_X86_64",      "SCMP_ARCH_X32",
-    "SCMP_ARCH_ARM",       "SCMP_ARCH_AARCH64",    "SCMP_ARCH_MIPS",        "SCMP_ARCH_MIPS64",
-    "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL",     "SCMP_ARCH_MIPSEL64",    "SCMP_ARCH_MIPSEL64N32",
-    "SCMP_ARCH_PPC",       "SCMP_ARCH_PPC64",      "SCMP_ARCH_PPC64LE",     "SCMP_ARCH_S390",
-    "SCMP_ARCH_S390X",     "SCMP_ARCH_PARISC",     "SCMP_ARCH_PARISC64",    "SCMP_ARCH_RISCV64",
-    "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K",     "SCMP_ARCH_SH",          "SCMP_ARCH_SHEB",
+    "SCMP_ARCH_NATIVE",      "SCMP_ARCH_X86",     "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",
+    "SCMP_ARCH_ARM",         "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",
+    "SCMP_ARCH_MIPS64N32",   "SCMP_ARCH_MIPSEL",  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32",
+    "SCMP_ARCH_PPC",         "SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",
+    "SCMP_ARCH_S390X",       "SCMP_ARCH_PARISC",  "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",
+    "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K",    "SCMP_ARCH_SH",       "SCMP_ARCH_SHEB",
 };
 
 bool OneOf(Names names, std::string_view value) {
@@ -49,7 +49,8 @@ Status CheckKnown(std::string_view field, std::string_view value, Names names,
 Status CheckAbsolutePath(std::string_view field, std::string_view path) {
   if (path.empty()) return FieldError(field, "required");
   if (path.find('\0') != std::string_view::npos) return FieldError(field, "contains a NUL byte");
-  if (path.front() != '/') return FieldError(field, StrCat(Quote(path), " is not an absolute path"));
+  if (path.front() != '/')
+    return FieldError(field, StrCat(Quote(path), " is not an absolute path"));
   return Ok();
 }
 

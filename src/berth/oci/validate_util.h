@@ -24,9 +24,7 @@ inline unexpected<Error> FieldError(std::string_view field, std::string_view mes
 inline std::string Field(std::string_view parent, std::string_view key) {
   return MemberPath(parent, key);
 }
-inline std::string Field(std::string_view parent, size_t index) {
-  return IndexPath(parent, index);
-}
+inline std::string Field(std::string_view parent, size_t index) { return IndexPath(parent, index); }
 
 bool OneOf(Names names, std::string_view value);
 // "unknown <what> `value`" unless `value` is one of `names`.

@@ -20,16 +20,46 @@ namespace {
 // capabilities(7), in number order. Kept here rather than asked of libcap so that names
 // newer than the installed libcap still resolve, and so the child needs no allocation.
 constexpr std::string_view kNames[] = {
-    "CAP_CHOWN",            "CAP_DAC_OVERRIDE",  "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-    "CAP_FSETID",           "CAP_KILL",          "CAP_SETGID",          "CAP_SETUID",
-    "CAP_SETPCAP",          "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",        "CAP_NET_RAW",       "CAP_IPC_LOCK",        "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",       "CAP_SYS_RAWIO",     "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",        "CAP_SYS_ADMIN",     "CAP_SYS_BOOT",        "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",     "CAP_SYS_TIME",      "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
-    "CAP_LEASE",            "CAP_AUDIT_WRITE",   "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",     "CAP_MAC_ADMIN",     "CAP_SYSLOG",          "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",    "CAP_AUDIT_READ",    "CAP_PERFMON",         "CAP_BPF",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
     "CAP_CHECKPOINT_RESTORE",
 };
 constexpr int kKnown = static_cast<int>(std::size(kNames));
@@ -114,8 +144,7 @@ Status ResolveSet(const std::optional<std::vector<std::string>>& names, std::str
       return InvalidArgument(StrCat(at, ": malformed capability name ", Quote(name)));
     auto cap = CapabilityFromName(name);
     if (!cap.has_value()) {
-      log::Warn(StrCat(at, ": unknown capability ", Quote(name), " left out of the ", set,
-                       " set"));
+      log::Warn(StrCat(at, ": unknown capability ", Quote(name), " left out of the ", set, " set"));
       continue;
     }
     if (*cap > last) {
@@ -185,8 +214,7 @@ bool HasEffectiveCapability(int cap) {
   return raw.has_value() && (raw->effective & Bit(cap)) != 0;
 }
 
-Result<CapabilitySets> ResolveCapabilities(const oci::Capabilities& caps,
-                                           std::string_view field) {
+Result<CapabilitySets> ResolveCapabilities(const oci::Capabilities& caps, std::string_view field) {
   CapabilitySets s;
   BERTH_TRY(ResolveSet(caps.bounding, "bounding", field, s.bounding));
   BERTH_TRY(ResolveSet(caps.effective, "effective", field, s.effective));
@@ -195,8 +223,8 @@ Result<CapabilitySets> ResolveCapabilities(const oci::Capabilities& caps,
   BERTH_TRY(ResolveSet(caps.ambient, "ambient", field, s.ambient));
   if (uint64_t extra = s.effective & ~s.permitted; extra != 0)
     // The kernel refuses an effective set larger than the permitted one (capset EPERM).
-    return InvalidArgument(StrCat(field, ".effective: ", CapabilityNames(extra),
-                                  " not in the permitted set"));
+    return InvalidArgument(
+        StrCat(field, ".effective: ", CapabilityNames(extra), " not in the permitted set"));
   if (uint64_t extra = s.ambient & ~(s.permitted & s.inheritable); extra != 0) {
     log::Warn(StrCat(field, ".ambient: ", CapabilityNames(extra),
                      " left out: an ambient capability must also be permitted and inheritable"));
@@ -243,8 +271,7 @@ Status ApplyCapabilities(const CapabilitySets& want) {
       want.inheritable & (now.inheritable | now.permitted) & (now.inheritable | bounding);
   uint64_t effective = want.effective & permitted;
   uint64_t ambient = want.ambient & permitted & inheritable;
-  if (uint64_t lost = (want.permitted & ~permitted) | (want.inheritable & ~inheritable);
-      lost != 0)
+  if (uint64_t lost = (want.permitted & ~permitted) | (want.inheritable & ~inheritable); lost != 0)
     log::Warn(StrCat("capabilities ", CapabilityNames(lost),
                      " are not held by the runtime; left out of the container's sets"));
   BERTH_TRY(CapSet(effective, permitted, inheritable));

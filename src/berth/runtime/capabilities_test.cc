@@ -262,7 +262,8 @@ TEST(ApplyCapabilitiesTest, InconsistentSetsAreErrors) {
   s.effective = Bit(kChown) | Bit(kKill);
   auto st = ApplyCapabilities(s);  // refused before any syscall: safe in the test runner
   ASSERT_FALSE(st.has_value());
-  EXPECT_EQ(st.error().message(), "set capabilities: effective `CAP_KILL` not in the permitted set");
+  EXPECT_EQ(st.error().message(),
+            "set capabilities: effective `CAP_KILL` not in the permitted set");
   s.effective = 0;
   s.ambient = Bit(kChown);
   st = ApplyCapabilities(s);
@@ -310,8 +311,7 @@ TEST(PrepareCapabilitiesTest, NothingToDropNeedsNoPrivilege) {
   ASSERT_TRUE(now.has_value());
   std::string out = InChild([bounding = now->bounding] {
     // Without CAP_SETPCAP in the effective set, keeping the current bounding set works.
-    if (auto st = ApplyCapabilities(CapabilitySets{}); !st.has_value())
-      return st.error().message();
+    if (auto st = ApplyCapabilities(CapabilitySets{}); !st.has_value()) return st.error().message();
     CapabilitySets s;
     s.bounding = bounding;
     auto st = PrepareCapabilities(s);

@@ -98,8 +98,10 @@ Result<ContainerRecord> LoadRecord(const std::string& root, const std::string& i
 }
 
 Status SaveRecord(const std::string& root, const ContainerRecord& rec) {
+  // Runtime state describes processes, which do not survive a machine crash either: atomic
+  // replacement is needed (readers never see a torn file), durability is not.
   return AtomicWriteFile(StrCat(ContainerDir(root, rec.id), "/", kStateFile), rec.ToJson().dump(),
-                         0600);
+                         0600, Durability::kAtomicOnly);
 }
 
 Result<std::vector<std::string>> ListIds(const std::string& root) {

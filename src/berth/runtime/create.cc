@@ -271,7 +271,8 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
   rec.namespaces = ns.types;
   BERTH_TRY(SaveRecord(g.root, rec));
   if (!o.pid_file.empty()) {
-    BERTH_TRY_CTX(AtomicWriteFile(o.pid_file, StrCat(static_cast<int64_t>(pid)), 0644),
+    BERTH_TRY_CTX(AtomicWriteFile(o.pid_file, StrCat(static_cast<int64_t>(pid)), 0644,
+                                  Durability::kAtomicOnly),
                   "--pid-file");
   }
   Defer remove_pid_file([&] {

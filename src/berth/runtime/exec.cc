@@ -214,7 +214,8 @@ Result<int> Exec(const GlobalOptions& g, const std::string& id, const ExecOption
     if (msg->type == SyncType::kReady) break;
   }
   if (!o.pid_file.empty()) {
-    BERTH_TRY_CTX(AtomicWriteFile(o.pid_file, StrCat(static_cast<int64_t>(pid)), 0644),
+    BERTH_TRY_CTX(AtomicWriteFile(o.pid_file, StrCat(static_cast<int64_t>(pid)), 0644,
+                                  Durability::kAtomicOnly),
                   "--pid-file");
   }
   BERTH_TRY(sync.Send(SyncType::kStart));

@@ -94,8 +94,8 @@ Result<std::vector<ResolvedRlimit>> ResolveRlimits(const std::vector<oci::Rlimit
     BERTH_ASSIGN_OR_RETURN_CTX(int resource, RlimitFromName(r.type), StrCat(at, ".type"));
     if (first_index[resource] >= 0)
       // runtime-spec: duplicated entries of one type MUST be an error.
-      return InvalidArgument(StrCat(at, ".type: ", Quote(r.type), " is already set by ", field,
-                                    "[", first_index[resource], "]"));
+      return InvalidArgument(StrCat(at, ".type: ", Quote(r.type), " is already set by ", field, "[",
+                                    first_index[resource], "]"));
     first_index[resource] = static_cast<int>(i);
     if (r.soft > r.hard)
       return InvalidArgument(StrCat(at, ": soft limit ", LimitText(r.soft),
@@ -124,10 +124,9 @@ Result<std::vector<ResolvedRlimit>> ResolveRlimits(const std::vector<oci::Rlimit
     if (res.limit.rlim_max > ceiling) {
       res.limit.rlim_max = ceiling;
       res.limit.rlim_cur = std::min(res.limit.rlim_cur, ceiling);
-      log::Warn(StrCat(at, ": ", Quote(r.type), " ", LimitText(r.soft), "/",
-                       LimitText(r.hard), " (soft/hard) is above ", why, " (",
-                       LimitText(ceiling), "); set to ", LimitText(res.limit.rlim_cur), "/",
-                       LimitText(res.limit.rlim_max)));
+      log::Warn(StrCat(at, ": ", Quote(r.type), " ", LimitText(r.soft), "/", LimitText(r.hard),
+                       " (soft/hard) is above ", why, " (", LimitText(ceiling), "); set to ",
+                       LimitText(res.limit.rlim_cur), "/", LimitText(res.limit.rlim_max)));
     }
     out.push_back(res);
   }
@@ -154,8 +153,8 @@ Result<int> ClampOomScoreAdj(int requested) {
   BERTH_ASSIGN_OR_RETURN(int64_t current, ParseInt64(Trim(text), "/proc/self/oom_score_adj"));
   if (requested >= current) return requested;
   if (HasEffectiveCapability(CAP_SYS_RESOURCE) && InInitialUserNamespace()) return requested;
-  log::Warn(StrCat(kField, ": ", requested, " is below this process's oom_score_adj (",
-                   current, "), and lowering it needs CAP_SYS_RESOURCE; set to ", current));
+  log::Warn(StrCat(kField, ": ", requested, " is below this process's oom_score_adj (", current,
+                   "), and lowering it needs CAP_SYS_RESOURCE; set to ", current));
   return static_cast<int>(current);
 }
 

@@ -99,9 +99,9 @@ oci::Rlimit Limit(std::string type, uint64_t soft, uint64_t hard) {
 }
 
 TEST(RlimitNamesTest, AllSixteen) {
-  const char* names[] = {"RLIMIT_AS",     "RLIMIT_CORE",   "RLIMIT_CPU",      "RLIMIT_DATA",
-                         "RLIMIT_FSIZE",  "RLIMIT_LOCKS",  "RLIMIT_MEMLOCK",  "RLIMIT_MSGQUEUE",
-                         "RLIMIT_NICE",   "RLIMIT_NOFILE", "RLIMIT_NPROC",    "RLIMIT_RSS",
+  const char* names[] = {"RLIMIT_AS",     "RLIMIT_CORE",   "RLIMIT_CPU",        "RLIMIT_DATA",
+                         "RLIMIT_FSIZE",  "RLIMIT_LOCKS",  "RLIMIT_MEMLOCK",    "RLIMIT_MSGQUEUE",
+                         "RLIMIT_NICE",   "RLIMIT_NOFILE", "RLIMIT_NPROC",      "RLIMIT_RSS",
                          "RLIMIT_RTPRIO", "RLIMIT_RTTIME", "RLIMIT_SIGPENDING", "RLIMIT_STACK"};
   std::vector<int> seen;
   for (const char* n : names) {
@@ -121,16 +121,15 @@ TEST(ResolveRlimitsTest, FieldErrors) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().message(), "process.rlimits[1].type: unknown rlimit `RLIMIT_FOO`");
 
-  r = ResolveRlimits({Limit("RLIMIT_CORE", 0, 0), Limit("RLIMIT_NOFILE", 10, 10),
-                      Limit("RLIMIT_CORE", 1, 1)});
+  r = ResolveRlimits(
+      {Limit("RLIMIT_CORE", 0, 0), Limit("RLIMIT_NOFILE", 10, 10), Limit("RLIMIT_CORE", 1, 1)});
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().message(),
             "process.rlimits[2].type: `RLIMIT_CORE` is already set by process.rlimits[0]");
 
   r = ResolveRlimits({Limit("RLIMIT_NOFILE", 2048, 1024)}, "exec.rlimits");
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().message(),
-            "exec.rlimits[0]: soft limit 2048 is above the hard limit 1024");
+  EXPECT_EQ(r.error().message(), "exec.rlimits[0]: soft limit 2048 is above the hard limit 1024");
 }
 
 TEST(ResolveRlimitsTest, WithinTheCallersLimitsIsUnchanged) {
@@ -153,8 +152,7 @@ TEST(ResolveRlimitsTest, CappedToTheCallersHardLimitWithWarning) {
     struct rlimit low = {256, 512};
     if (::setrlimit(RLIMIT_NOFILE, &low) != 0) return std::string("setrlimit failed");
     LogCapture logs;
-    auto r = ResolveRlimits({Limit("RLIMIT_NOFILE", 1048576, 1048576),
-                             Limit("RLIMIT_CORE", 0, 0)});
+    auto r = ResolveRlimits({Limit("RLIMIT_NOFILE", 1048576, 1048576), Limit("RLIMIT_CORE", 0, 0)});
     if (!r.has_value()) return r.error().message();
     auto st = ApplyRlimits(*r);
     if (!st.has_value()) return st.error().message();

@@ -70,7 +70,8 @@ TEST(SchedulerTest, Validation) {
   EXPECT_EQ(SchedError(Sched("SCHED_FOO")), "process.scheduler.policy: unknown policy `SCHED_FOO`");
   EXPECT_EQ(SchedError(Sched("SCHED_ISO")),
             "process.scheduler.policy: `SCHED_ISO` is not implemented by linux");
-  EXPECT_EQ(SchedError(Sched("SCHED_BATCH", 20)), "process.scheduler.nice: 20 is outside -20 to 19");
+  EXPECT_EQ(SchedError(Sched("SCHED_BATCH", 20)),
+            "process.scheduler.nice: 20 is outside -20 to 19");
   EXPECT_EQ(SchedError(Sched("SCHED_RR", 0, 0)),
             "process.scheduler.priority: 0 is outside 1 to 99 (`SCHED_RR`)");
   EXPECT_EQ(SchedError(Sched("SCHED_FIFO", 0, 100)),

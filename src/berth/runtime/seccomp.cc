@@ -31,8 +31,8 @@ constexpr unsigned int kMaxSyscallArgs = 6;
 
 struct ActionName {
   std::string_view name;
-  uint32_t action;   // errno/trace data left 0
-  bool takes_data;   // errnoRet applies
+  uint32_t action;  // errno/trace data left 0
+  bool takes_data;  // errnoRet applies
 };
 constexpr ActionName kActions[] = {
     {"SCMP_ACT_KILL", SCMP_ACT_KILL, false},  // the thread, as libseccomp's SCMP_ACT_KILL
@@ -51,9 +51,12 @@ struct OperatorName {
   scmp_compare op;
 };
 constexpr OperatorName kOperators[] = {
-    {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT},
-    {"SCMP_CMP_LE", SCMP_CMP_LE}, {"SCMP_CMP_EQ", SCMP_CMP_EQ},
-    {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_NE", SCMP_CMP_NE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT},
     {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
@@ -246,8 +249,7 @@ Result<ParsedFlags> ParseFlags(const oci::Seccomp& s, std::string_view field) {
   for (size_t i = 0; i < s.flags.size(); ++i) {
     const FlagName* f = FindName(kFlags, s.flags[i]);
     if (f == nullptr)
-      return InvalidArgument(
-          StrCat(field, ".flags[", i, "]: unknown flag ", Quote(s.flags[i])));
+      return InvalidArgument(StrCat(field, ".flags[", i, "]: unknown flag ", Quote(s.flags[i])));
     if (ProbeFlags(FlagProbeSet(f->flag)) == Probe::kNo)
       return Fail(ErrorCode::kUnsupported, StrCat(field, ".flags[", i, "]: ", Quote(f->name),
                                                   " is not supported by this kernel"));
@@ -269,8 +271,8 @@ Result<ParsedArgs> ParseArgs(const oci::SeccompSyscall& sc, std::string_view at)
   for (size_t j = 0; j < sc.args.size(); ++j) {
     const oci::SeccompArg& arg = sc.args[j];
     if (arg.index >= kMaxSyscallArgs)
-      return InvalidArgument(StrCat(at, ".args[", j, "].index: ", arg.index,
-                                    " is not a syscall argument (0 to 5)"));
+      return InvalidArgument(
+          StrCat(at, ".args[", j, "].index: ", arg.index, " is not a syscall argument (0 to 5)"));
     const OperatorName* op = FindName(kOperators, arg.op);
     if (op == nullptr)
       return InvalidArgument(StrCat(at, ".args[", j, "].op: unknown operator ", Quote(arg.op)));
@@ -311,10 +313,9 @@ Result<std::vector<struct sock_filter>> ExportBpf(scmp_filter_ctx ctx, std::stri
 Result<SeccompProgram> CompileSeccomp(const oci::Seccomp& s, std::string_view field) {
   ActionChecker checker;
   const std::string default_field = StrCat(field, ".defaultAction");
-  BERTH_ASSIGN_OR_RETURN(
-      const uint32_t default_action,
-      ParseAction(s.default_action, s.default_errno_ret, default_field,
-                  StrCat(field, ".defaultErrnoRet")));
+  BERTH_ASSIGN_OR_RETURN(const uint32_t default_action,
+                         ParseAction(s.default_action, s.default_errno_ret, default_field,
+                                     StrCat(field, ".defaultErrnoRet")));
   if ((default_action & kActionMask) == SCMP_ACT_NOTIFY)
     // Every syscall the runtime makes between the load and exec (handing the listener fd
     // over included) would wait for an agent that does not have the fd yet.
@@ -331,9 +332,9 @@ Result<SeccompProgram> CompileSeccomp(const oci::Seccomp& s, std::string_view fi
   for (size_t i = 0; i < s.syscalls.size(); ++i) {
     const oci::SeccompSyscall& sc = s.syscalls[i];
     const std::string at = StrCat(field, ".syscalls[", i, "]");
-    BERTH_ASSIGN_OR_RETURN(const uint32_t action,
-                           ParseAction(sc.action, sc.errno_ret, StrCat(at, ".action"),
-                                       StrCat(at, ".errnoRet")));
+    BERTH_ASSIGN_OR_RETURN(
+        const uint32_t action,
+        ParseAction(sc.action, sc.errno_ret, StrCat(at, ".action"), StrCat(at, ".errnoRet")));
     if (sc.names.empty()) return InvalidArgument(StrCat(at, ".names: must name a syscall"));
     for (size_t j = 0; j < sc.names.size(); ++j)
       if (sc.names[j].empty())
@@ -384,8 +385,7 @@ Result<SeccompProgram> CompileSeccomp(const oci::Seccomp& s, std::string_view fi
     program.flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
     // With NEW_LISTENER the syscall returns the fd, so a TSYNC failure must come back as
     // ESRCH instead of a thread id (the kernel refuses the pair otherwise).
-    if (program.flags & SECCOMP_FILTER_FLAG_TSYNC)
-      program.flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+    if (program.flags & SECCOMP_FILTER_FLAG_TSYNC) program.flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
   } else if (flags.wait_killable_index.has_value()) {
     // The flag only changes how notifications wait, and the kernel refuses it without a
     // listener; a shared profile that carries it should still run without notify rules.
@@ -395,9 +395,9 @@ Result<SeccompProgram> CompileSeccomp(const oci::Seccomp& s, std::string_view fi
     program.flags &= ~static_cast<unsigned int>(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
   }
   if (ProbeFlags(program.flags) == Probe::kNo)
-    return Fail(ErrorCode::kUnsupported,
-                StrCat(field, ".flags: this kernel refuses the combination ",
-                       FlagNames(program.flags)));
+    return Fail(
+        ErrorCode::kUnsupported,
+        StrCat(field, ".flags: this kernel refuses the combination ", FlagNames(program.flags)));
 
   BERTH_ASSIGN_OR_RETURN(program.filter, ExportBpf(ctx.get(), field));
   return program;

@@ -60,8 +60,7 @@ class LogCapture {
 // Runs a seccomp program over one syscall the way the kernel would, returning the
 // SECCOMP_RET_* value. Covers the classic BPF subset a seccomp filter may use.
 uint32_t RunFilter(const std::vector<sock_filter>& prog, int nr,
-                   std::initializer_list<uint64_t> args = {},
-                   uint32_t arch = AUDIT_ARCH_X86_64) {
+                   std::initializer_list<uint64_t> args = {}, uint32_t arch = AUDIT_ARCH_X86_64) {
   seccomp_data data = {};
   data.nr = nr;
   data.arch = arch;
@@ -89,21 +88,47 @@ uint32_t RunFilter(const std::vector<sock_filter>& prog, int nr,
       case BPF_LDX:
         x = BPF_MODE(f.code) == BPF_MEM ? mem[f.k % BPF_MEMWORDS] : f.k;
         break;
-      case BPF_ST: mem[f.k % BPF_MEMWORDS] = a; break;
-      case BPF_STX: mem[f.k % BPF_MEMWORDS] = x; break;
+      case BPF_ST:
+        mem[f.k % BPF_MEMWORDS] = a;
+        break;
+      case BPF_STX:
+        mem[f.k % BPF_MEMWORDS] = x;
+        break;
       case BPF_ALU:
         switch (BPF_OP(f.code)) {
-          case BPF_ADD: a += src; break;
-          case BPF_SUB: a -= src; break;
-          case BPF_MUL: a *= src; break;
-          case BPF_DIV: a = src ? a / src : 0; break;
-          case BPF_MOD: a = src ? a % src : 0; break;
-          case BPF_OR: a |= src; break;
-          case BPF_AND: a &= src; break;
-          case BPF_XOR: a ^= src; break;
-          case BPF_LSH: a <<= src; break;
-          case BPF_RSH: a >>= src; break;
-          case BPF_NEG: a = 0 - a; break;
+          case BPF_ADD:
+            a += src;
+            break;
+          case BPF_SUB:
+            a -= src;
+            break;
+          case BPF_MUL:
+            a *= src;
+            break;
+          case BPF_DIV:
+            a = src ? a / src : 0;
+            break;
+          case BPF_MOD:
+            a = src ? a % src : 0;
+            break;
+          case BPF_OR:
+            a |= src;
+            break;
+          case BPF_AND:
+            a &= src;
+            break;
+          case BPF_XOR:
+            a ^= src;
+            break;
+          case BPF_LSH:
+            a <<= src;
+            break;
+          case BPF_RSH:
+            a >>= src;
+            break;
+          case BPF_NEG:
+            a = 0 - a;
+            break;
         }
         break;
       case BPF_JMP: {
@@ -113,16 +138,27 @@ uint32_t RunFilter(const std::vector<sock_filter>& prog, int nr,
         }
         bool taken = false;
         switch (BPF_OP(f.code)) {
-          case BPF_JEQ: taken = a == src; break;
-          case BPF_JGT: taken = a > src; break;
-          case BPF_JGE: taken = a >= src; break;
-          case BPF_JSET: taken = (a & src) != 0; break;
+          case BPF_JEQ:
+            taken = a == src;
+            break;
+          case BPF_JGT:
+            taken = a > src;
+            break;
+          case BPF_JGE:
+            taken = a >= src;
+            break;
+          case BPF_JSET:
+            taken = (a & src) != 0;
+            break;
         }
         pc += taken ? f.jt : f.jf;
         break;
       }
-      case BPF_RET: return BPF_RVAL(f.code) == BPF_A ? a : f.k;
-      case BPF_MISC: (BPF_MISCOP(f.code) == BPF_TAX ? x = a : a = x); break;
+      case BPF_RET:
+        return BPF_RVAL(f.code) == BPF_A ? a : f.k;
+      case BPF_MISC:
+        (BPF_MISCOP(f.code) == BPF_TAX ? x = a : a = x);
+        break;
     }
   }
   return 0xdeadbeef;  // fell off the end: the kernel would reject such a program
@@ -164,7 +200,8 @@ std::string CompileError(const oci::Seccomp& s) {
 constexpr uint32_t Errno(uint32_t e) { return SECCOMP_RET_ERRNO | e; }
 
 TEST(SeccompCompileTest, DenyOneSyscallWithDefaultErrno) {
-  auto p = CompileSeccomp(Profile("SCMP_ACT_ALLOW", {Rule({"mkdir", "mkdirat"}, "SCMP_ACT_ERRNO")}));
+  auto p =
+      CompileSeccomp(Profile("SCMP_ACT_ALLOW", {Rule({"mkdir", "mkdirat"}, "SCMP_ACT_ERRNO")}));
   ASSERT_TRUE(p.has_value()) << p.error().message();
   EXPECT_FALSE(p->filter.empty());
   EXPECT_EQ(p->flags, 0u);
@@ -180,16 +217,11 @@ TEST(SeccompCompileTest, EveryActionMapsToItsKernelValue) {
   auto s = Profile("SCMP_ACT_ERRNO");
   s.default_errno_ret = ENOSYS;
   s.syscalls = {
-      Rule({"getpid"}, "SCMP_ACT_ALLOW"),
-      Rule({"getppid"}, "SCMP_ACT_KILL"),
-      Rule({"getuid"}, "SCMP_ACT_KILL_THREAD"),
-      Rule({"geteuid"}, "SCMP_ACT_KILL_PROCESS"),
-      Rule({"getgid"}, "SCMP_ACT_TRAP"),
-      Rule({"getegid"}, "SCMP_ACT_ERRNO", 42),
-      Rule({"gettid"}, "SCMP_ACT_TRACE", 7),
-      Rule({"getpgrp"}, "SCMP_ACT_TRACE"),
-      Rule({"getsid"}, "SCMP_ACT_LOG"),
-      Rule({"uname"}, "SCMP_ACT_NOTIFY"),
+      Rule({"getpid"}, "SCMP_ACT_ALLOW"),       Rule({"getppid"}, "SCMP_ACT_KILL"),
+      Rule({"getuid"}, "SCMP_ACT_KILL_THREAD"), Rule({"geteuid"}, "SCMP_ACT_KILL_PROCESS"),
+      Rule({"getgid"}, "SCMP_ACT_TRAP"),        Rule({"getegid"}, "SCMP_ACT_ERRNO", 42),
+      Rule({"gettid"}, "SCMP_ACT_TRACE", 7),    Rule({"getpgrp"}, "SCMP_ACT_TRACE"),
+      Rule({"getsid"}, "SCMP_ACT_LOG"),         Rule({"uname"}, "SCMP_ACT_NOTIFY"),
   };
   auto p = CompileSeccomp(s);
   ASSERT_TRUE(p.has_value()) << p.error().message();
@@ -237,10 +269,10 @@ TEST(SeccompCompileTest, FieldErrorsNameThePath) {
   EXPECT_EQ(CompileError(Profile("SCMP_ACT_BAR")),
             "linux.seccomp.defaultAction: unknown action `SCMP_ACT_BAR`");
   EXPECT_EQ(CompileError(Profile("")), "linux.seccomp.defaultAction: is required");
-  auto ops = Profile("SCMP_ACT_ALLOW", {Rule({"a"}, "SCMP_ACT_ALLOW"), Rule({"b"}, "SCMP_ACT_ALLOW"),
-                                        Rule({"c"}, "SCMP_ACT_ALLOW"),
-                                        Rule({"kill"}, "SCMP_ACT_ERRNO", std::nullopt,
-                                             {Arg(0, "SCMP_CMP_FOO", 1)})});
+  auto ops = Profile(
+      "SCMP_ACT_ALLOW",
+      {Rule({"a"}, "SCMP_ACT_ALLOW"), Rule({"b"}, "SCMP_ACT_ALLOW"), Rule({"c"}, "SCMP_ACT_ALLOW"),
+       Rule({"kill"}, "SCMP_ACT_ERRNO", std::nullopt, {Arg(0, "SCMP_CMP_FOO", 1)})});
   EXPECT_EQ(CompileError(ops),
             "linux.seccomp.syscalls[3].args[0].op: unknown operator `SCMP_CMP_FOO`");
   EXPECT_EQ(CompileError(Profile("SCMP_ACT_ALLOW",
@@ -287,9 +319,9 @@ TEST(SeccompCompileTest, RuleEqualToDefaultIsSkipped) {
 
 TEST(SeccompCompileTest, DistinctArgIndexesAreAnd) {
   // kill(pid, sig): denied only when pid == 1 AND sig == 9.
-  auto p = CompileSeccomp(Profile(
-      "SCMP_ACT_ALLOW", {Rule({"kill"}, "SCMP_ACT_ERRNO", 13,
-                              {Arg(0, "SCMP_CMP_EQ", 1), Arg(1, "SCMP_CMP_EQ", 9)})}));
+  auto p = CompileSeccomp(
+      Profile("SCMP_ACT_ALLOW", {Rule({"kill"}, "SCMP_ACT_ERRNO", 13,
+                                      {Arg(0, "SCMP_CMP_EQ", 1), Arg(1, "SCMP_CMP_EQ", 9)})}));
   ASSERT_TRUE(p.has_value()) << p.error().message();
   EXPECT_EQ(RunFilter(p->filter, __NR_kill, {1, 9}), Errno(13));
   EXPECT_EQ(RunFilter(p->filter, __NR_kill, {1, 15}), SECCOMP_RET_ALLOW);
@@ -300,9 +332,9 @@ TEST(SeccompCompileTest, RepeatedArgIndexBecomesSeparateRules) {
   // libseccomp refuses two comparisons of one argument in a rule; like runc, each arg then
   // becomes its own rule, so any one matching triggers the action.
   auto p = CompileSeccomp(Profile(
-      "SCMP_ACT_ALLOW", {Rule({"kill"}, "SCMP_ACT_ERRNO", 13,
-                              {Arg(0, "SCMP_CMP_EQ", 1), Arg(0, "SCMP_CMP_EQ", 2),
-                               Arg(1, "SCMP_CMP_EQ", 9)})}));
+      "SCMP_ACT_ALLOW",
+      {Rule({"kill"}, "SCMP_ACT_ERRNO", 13,
+            {Arg(0, "SCMP_CMP_EQ", 1), Arg(0, "SCMP_CMP_EQ", 2), Arg(1, "SCMP_CMP_EQ", 9)})}));
   ASSERT_TRUE(p.has_value()) << p.error().message();
   EXPECT_EQ(RunFilter(p->filter, __NR_kill, {1, 0}), Errno(13));
   EXPECT_EQ(RunFilter(p->filter, __NR_kill, {2, 0}), Errno(13));
@@ -311,18 +343,18 @@ TEST(SeccompCompileTest, RepeatedArgIndexBecomesSeparateRules) {
 }
 
 TEST(SeccompCompileTest, EveryOperator) {
-  auto p = CompileSeccomp(Profile(
-      "SCMP_ACT_ALLOW",
-      {
-          Rule({"setuid"}, "SCMP_ACT_ERRNO", 1, {Arg(0, "SCMP_CMP_NE", 5)}),
-          Rule({"setgid"}, "SCMP_ACT_ERRNO", 2, {Arg(0, "SCMP_CMP_LT", 5)}),
-          Rule({"setfsuid"}, "SCMP_ACT_ERRNO", 3, {Arg(0, "SCMP_CMP_LE", 5)}),
-          Rule({"setfsgid"}, "SCMP_ACT_ERRNO", 4, {Arg(0, "SCMP_CMP_EQ", 0x100000005ULL)}),
-          Rule({"umask"}, "SCMP_ACT_ERRNO", 5, {Arg(0, "SCMP_CMP_GE", 5)}),
-          Rule({"alarm"}, "SCMP_ACT_ERRNO", 6, {Arg(0, "SCMP_CMP_GT", 5)}),
-          // (arg1 & 0xff) == 0x12
-          Rule({"tkill"}, "SCMP_ACT_ERRNO", 7, {Arg(1, "SCMP_CMP_MASKED_EQ", 0xff, 0x12)}),
-      }));
+  auto p = CompileSeccomp(
+      Profile("SCMP_ACT_ALLOW",
+              {
+                  Rule({"setuid"}, "SCMP_ACT_ERRNO", 1, {Arg(0, "SCMP_CMP_NE", 5)}),
+                  Rule({"setgid"}, "SCMP_ACT_ERRNO", 2, {Arg(0, "SCMP_CMP_LT", 5)}),
+                  Rule({"setfsuid"}, "SCMP_ACT_ERRNO", 3, {Arg(0, "SCMP_CMP_LE", 5)}),
+                  Rule({"setfsgid"}, "SCMP_ACT_ERRNO", 4, {Arg(0, "SCMP_CMP_EQ", 0x100000005ULL)}),
+                  Rule({"umask"}, "SCMP_ACT_ERRNO", 5, {Arg(0, "SCMP_CMP_GE", 5)}),
+                  Rule({"alarm"}, "SCMP_ACT_ERRNO", 6, {Arg(0, "SCMP_CMP_GT", 5)}),
+                  // (arg1 & 0xff) == 0x12
+                  Rule({"tkill"}, "SCMP_ACT_ERRNO", 7, {Arg(1, "SCMP_CMP_MASKED_EQ", 0xff, 0x12)}),
+              }));
   ASSERT_TRUE(p.has_value()) << p.error().message();
   EXPECT_EQ(RunFilter(p->filter, __NR_setuid, {4}), Errno(1));
   EXPECT_EQ(RunFilter(p->filter, __NR_setuid, {5}), SECCOMP_RET_ALLOW);
@@ -343,9 +375,9 @@ TEST(SeccompCompileTest, EveryOperator) {
 TEST(SeccompCompileTest, ExtraArchitectures) {
   LogCapture logs;
   auto s = Profile("SCMP_ACT_ERRNO", {Rule({"getpid"}, "SCMP_ACT_ALLOW")});
-  s.architectures = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64",
-                     "SCMP_ARCH_ARM", "SCMP_ARCH_RISCV64", "SCMP_ARCH_S390X", "SCMP_ARCH_PPC64LE",
-                     "SCMP_ARCH_MIPSEL64"};
+  s.architectures = {"SCMP_ARCH_X86_64",  "SCMP_ARCH_X86",     "SCMP_ARCH_X32",
+                     "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM",     "SCMP_ARCH_RISCV64",
+                     "SCMP_ARCH_S390X",   "SCMP_ARCH_PPC64LE", "SCMP_ARCH_MIPSEL64"};
   auto p = CompileSeccomp(s);
   ASSERT_TRUE(p.has_value()) << p.error().message();
   EXPECT_EQ(RunFilter(p->filter, __NR_getpid), SECCOMP_RET_ALLOW);
@@ -392,9 +424,9 @@ TEST(SeccompCompileTest, UnknownSyscallInDenyRuleIsAnErrorWhenDefaultAllows) {
         << def;
   }
   // NOTIFY and TRACE restrict too: leaving them out under an allowing default is a hole.
-  EXPECT_THAT(CompileError(Profile("SCMP_ACT_ALLOW",
-                                   {Rule({"berth_no_such_syscall"}, "SCMP_ACT_NOTIFY")})),
-              HasSubstr("`SCMP_ACT_NOTIFY` rule cannot be left out"));
+  EXPECT_THAT(
+      CompileError(Profile("SCMP_ACT_ALLOW", {Rule({"berth_no_such_syscall"}, "SCMP_ACT_NOTIFY")})),
+      HasSubstr("`SCMP_ACT_NOTIFY` rule cannot be left out"));
 }
 
 TEST(SeccompCompileTest, UnknownSyscallInDenyRuleUnderDenyingDefaultIsAWarning) {
@@ -479,64 +511,361 @@ TEST(SeccompLoadTest, RefusesAnEmptyProgram) {
 // containerd send it: default ERRNO, ~350 names, a few argument rules.
 std::vector<std::string> DockerAllowList() {
   return {
-      "accept", "accept4", "access", "adjtimex", "alarm", "bind", "brk", "cachestat",
-      "capget", "capset", "chdir", "chmod", "chown", "chown32", "clock_adjtime",
-      "clock_adjtime64", "clock_getres", "clock_getres_time64", "clock_gettime",
-      "clock_gettime64", "clock_nanosleep", "clock_nanosleep_time64", "close", "close_range",
-      "connect", "copy_file_range", "creat", "dup", "dup2", "dup3", "epoll_create",
-      "epoll_create1", "epoll_ctl", "epoll_ctl_old", "epoll_pwait", "epoll_pwait2",
-      "epoll_wait", "epoll_wait_old", "eventfd", "eventfd2", "execve", "execveat", "exit",
-      "exit_group", "faccessat", "faccessat2", "fadvise64", "fadvise64_64", "fallocate",
-      "fanotify_mark", "fchdir", "fchmod", "fchmodat", "fchmodat2", "fchown", "fchown32",
-      "fchownat", "fcntl", "fcntl64", "fdatasync", "fgetxattr", "flistxattr", "flock", "fork",
-      "fremovexattr", "fsetxattr", "fstat", "fstat64", "fstatat64", "fstatfs", "fstatfs64",
-      "fsync", "ftruncate", "ftruncate64", "futex", "futex_requeue", "futex_time64",
-      "futex_wait", "futex_waitv", "futex_wake", "futimesat", "getcpu", "getcwd", "getdents",
-      "getdents64", "getegid", "getegid32", "geteuid", "geteuid32", "getgid", "getgid32",
-      "getgroups", "getgroups32", "getitimer", "getpeername", "getpgid", "getpgrp", "getpid",
-      "getppid", "getpriority", "getrandom", "getresgid", "getresgid32", "getresuid",
-      "getresuid32", "getrlimit", "get_robust_list", "getrusage", "getsid", "getsockname",
-      "getsockopt", "get_thread_area", "gettid", "gettimeofday", "getuid", "getuid32",
-      "getxattr", "inotify_add_watch", "inotify_init", "inotify_init1", "inotify_rm_watch",
-      "io_cancel", "ioctl", "io_destroy", "io_getevents", "io_pgetevents",
-      "io_pgetevents_time64", "ioprio_get", "ioprio_set", "io_setup", "io_submit",
-      "io_uring_enter", "io_uring_register", "io_uring_setup", "ipc", "kill",
-      "landlock_add_rule", "landlock_create_ruleset", "landlock_restrict_self", "lchown",
-      "lchown32", "lgetxattr", "link", "linkat", "listen", "listxattr", "llistxattr", "_llseek",
-      "lremovexattr", "lseek", "lsetxattr", "lstat", "lstat64", "madvise", "map_shadow_stack",
-      "membarrier", "memfd_create", "memfd_secret", "mincore", "mkdir", "mkdirat", "mknod",
-      "mknodat", "mlock", "mlock2", "mlockall", "mmap", "mmap2", "mprotect", "mq_getsetattr",
-      "mq_notify", "mq_open", "mq_timedreceive", "mq_timedreceive_time64", "mq_timedsend",
-      "mq_timedsend_time64", "mq_unlink", "mremap", "msgctl", "msgget", "msgrcv", "msgsnd",
-      "msync", "munlock", "munlockall", "munmap", "name_to_handle_at", "nanosleep",
-      "newfstatat", "_newselect", "open", "openat", "openat2", "pause", "pidfd_open",
-      "pidfd_send_signal", "pipe", "pipe2", "pkey_alloc", "pkey_free", "pkey_mprotect", "poll",
-      "ppoll", "ppoll_time64", "prctl", "pread64", "preadv", "preadv2", "prlimit64",
-      "process_mrelease", "pselect6", "pselect6_time64", "pwrite64", "pwritev", "pwritev2",
-      "read", "readahead", "readlink", "readlinkat", "readv", "recv", "recvfrom", "recvmmsg",
-      "recvmmsg_time64", "recvmsg", "remap_file_pages", "removexattr", "rename", "renameat",
-      "renameat2", "restart_syscall", "rmdir", "rseq", "rt_sigaction", "rt_sigpending",
-      "rt_sigprocmask", "rt_sigqueueinfo", "rt_sigreturn", "rt_sigsuspend", "rt_sigtimedwait",
-      "rt_sigtimedwait_time64", "rt_tgsigqueueinfo", "sched_getaffinity", "sched_getattr",
-      "sched_getparam", "sched_get_priority_max", "sched_get_priority_min",
-      "sched_getscheduler", "sched_rr_get_interval", "sched_rr_get_interval_time64",
-      "sched_setaffinity", "sched_setattr", "sched_setparam", "sched_setscheduler",
-      "sched_yield", "seccomp", "select", "semctl", "semget", "semop", "semtimedop",
-      "semtimedop_time64", "send", "sendfile", "sendfile64", "sendmmsg", "sendmsg", "sendto",
-      "setfsgid", "setfsgid32", "setfsuid", "setfsuid32", "setgid", "setgid32", "setgroups",
-      "setgroups32", "setitimer", "setpgid", "setpriority", "setregid", "setregid32",
-      "setresgid", "setresgid32", "setresuid", "setresuid32", "setreuid", "setreuid32",
-      "setrlimit", "set_robust_list", "setsid", "setsockopt", "set_thread_area",
-      "set_tid_address", "setuid", "setuid32", "setxattr", "shmat", "shmctl", "shmdt",
-      "shmget", "shutdown", "sigaltstack", "signalfd", "signalfd4", "sigprocmask", "sigreturn",
-      "socketcall", "socketpair", "splice", "stat", "stat64", "statfs", "statfs64", "statx",
-      "symlink", "symlinkat", "sync", "sync_file_range", "syncfs", "sysinfo", "tee", "tgkill",
-      "time", "timer_create", "timer_delete", "timer_getoverrun", "timer_gettime",
-      "timer_gettime64", "timer_settime", "timer_settime64", "timerfd_create",
-      "timerfd_gettime", "timerfd_gettime64", "timerfd_settime", "timerfd_settime64", "times",
-      "tkill", "truncate", "truncate64", "ugetrlimit", "umask", "uname", "unlink", "unlinkat",
-      "utime", "utimensat", "utimensat_time64", "utimes", "vfork", "vmsplice", "wait4",
-      "waitid", "waitpid", "write", "writev",
+      "accept",
+      "accept4",
+      "access",
+      "adjtimex",
+      "alarm",
+      "bind",
+      "brk",
+      "cachestat",
+      "capget",
+      "capset",
+      "chdir",
+      "chmod",
+      "chown",
+      "chown32",
+      "clock_adjtime",
+      "clock_adjtime64",
+      "clock_getres",
+      "clock_getres_time64",
+      "clock_gettime",
+      "clock_gettime64",
+      "clock_nanosleep",
+      "clock_nanosleep_time64",
+      "close",
+      "close_range",
+      "connect",
+      "copy_file_range",
+      "creat",
+      "dup",
+      "dup2",
+      "dup3",
+      "epoll_create",
+      "epoll_create1",
+      "epoll_ctl",
+      "epoll_ctl_old",
+      "epoll_pwait",
+      "epoll_pwait2",
+      "epoll_wait",
+      "epoll_wait_old",
+      "eventfd",
+      "eventfd2",
+      "execve",
+      "execveat",
+      "exit",
+      "exit_group",
+      "faccessat",
+      "faccessat2",
+      "fadvise64",
+      "fadvise64_64",
+      "fallocate",
+      "fanotify_mark",
+      "fchdir",
+      "fchmod",
+      "fchmodat",
+      "fchmodat2",
+      "fchown",
+      "fchown32",
+      "fchownat",
+      "fcntl",
+      "fcntl64",
+      "fdatasync",
+      "fgetxattr",
+      "flistxattr",
+      "flock",
+      "fork",
+      "fremovexattr",
+      "fsetxattr",
+      "fstat",
+      "fstat64",
+      "fstatat64",
+      "fstatfs",
+      "fstatfs64",
+      "fsync",
+      "ftruncate",
+      "ftruncate64",
+      "futex",
+      "futex_requeue",
+      "futex_time64",
+      "futex_wait",
+      "futex_waitv",
+      "futex_wake",
+      "futimesat",
+      "getcpu",
+      "getcwd",
+      "getdents",
+      "getdents64",
+      "getegid",
+      "getegid32",
+      "geteuid",
+      "geteuid32",
+      "getgid",
+      "getgid32",
+      "getgroups",
+      "getgroups32",
+      "getitimer",
+      "getpeername",
+      "getpgid",
+      "getpgrp",
+      "getpid",
+      "getppid",
+      "getpriority",
+      "getrandom",
+      "getresgid",
+      "getresgid32",
+      "getresuid",
+      "getresuid32",
+      "getrlimit",
+      "get_robust_list",
+      "getrusage",
+      "getsid",
+      "getsockname",
+      "getsockopt",
+      "get_thread_area",
+      "gettid",
+      "gettimeofday",
+      "getuid",
+      "getuid32",
+      "getxattr",
+      "inotify_add_watch",
+      "inotify_init",
+      "inotify_init1",
+      "inotify_rm_watch",
+      "io_cancel",
+      "ioctl",
+      "io_destroy",
+      "io_getevents",
+      "io_pgetevents",
+      "io_pgetevents_time64",
+      "ioprio_get",
+      "ioprio_set",
+      "io_setup",
+      "io_submit",
+      "io_uring_enter",
+      "io_uring_register",
+      "io_uring_setup",
+      "ipc",
+      "kill",
+      "landlock_add_rule",
+      "landlock_create_ruleset",
+      "landlock_restrict_self",
+      "lchown",
+      "lchown32",
+      "lgetxattr",
+      "link",
+      "linkat",
+      "listen",
+      "listxattr",
+      "llistxattr",
+      "_llseek",
+      "lremovexattr",
+      "lseek",
+      "lsetxattr",
+      "lstat",
+      "lstat64",
+      "madvise",
+      "map_shadow_stack",
+      "membarrier",
+      "memfd_create",
+      "memfd_secret",
+      "mincore",
+      "mkdir",
+      "mkdirat",
+      "mknod",
+      "mknodat",
+      "mlock",
+      "mlock2",
+      "mlockall",
+      "mmap",
+      "mmap2",
+      "mprotect",
+      "mq_getsetattr",
+      "mq_notify",
+      "mq_open",
+      "mq_timedreceive",
+      "mq_timedreceive_time64",
+      "mq_timedsend",
+      "mq_timedsend_time64",
+      "mq_unlink",
+      "mremap",
+      "msgctl",
+      "msgget",
+      "msgrcv",
+      "msgsnd",
+      "msync",
+      "munlock",
+      "munlockall",
+      "munmap",
+      "name_to_handle_at",
+      "nanosleep",
+      "newfstatat",
+      "_newselect",
+      "open",
+      "openat",
+      "openat2",
+      "pause",
+      "pidfd_open",
+      "pidfd_send_signal",
+      "pipe",
+      "pipe2",
+      "pkey_alloc",
+      "pkey_free",
+      "pkey_mprotect",
+      "poll",
+      "ppoll",
+      "ppoll_time64",
+      "prctl",
+      "pread64",
+      "preadv",
+      "preadv2",
+      "prlimit64",
+      "process_mrelease",
+      "pselect6",
+      "pselect6_time64",
+      "pwrite64",
+      "pwritev",
+      "pwritev2",
+      "read",
+      "readahead",
+      "readlink",
+      "readlinkat",
+      "readv",
+      "recv",
+      "recvfrom",
+      "recvmmsg",
+      "recvmmsg_time64",
+      "recvmsg",
+      "remap_file_pages",
+      "removexattr",
+      "rename",
+      "renameat",
+      "renameat2",
+      "restart_syscall",
+      "rmdir",
+      "rseq",
+      "rt_sigaction",
+      "rt_sigpending",
+      "rt_sigprocmask",
+      "rt_sigqueueinfo",
+      "rt_sigreturn",
+      "rt_sigsuspend",
+      "rt_sigtimedwait",
+      "rt_sigtimedwait_time64",
+      "rt_tgsigqueueinfo",
+      "sched_getaffinity",
+      "sched_getattr",
+      "sched_getparam",
+      "sched_get_priority_max",
+      "sched_get_priority_min",
+      "sched_getscheduler",
+      "sched_rr_get_interval",
+      "sched_rr_get_interval_time64",
+      "sched_setaffinity",
+      "sched_setattr",
+      "sched_setparam",
+      "sched_setscheduler",
+      "sched_yield",
+      "seccomp",
+      "select",
+      "semctl",
+      "semget",
+      "semop",
+      "semtimedop",
+      "semtimedop_time64",
+      "send",
+      "sendfile",
+      "sendfile64",
+      "sendmmsg",
+      "sendmsg",
+      "sendto",
+      "setfsgid",
+      "setfsgid32",
+      "setfsuid",
+      "setfsuid32",
+      "setgid",
+      "setgid32",
+      "setgroups",
+      "setgroups32",
+      "setitimer",
+      "setpgid",
+      "setpriority",
+      "setregid",
+      "setregid32",
+      "setresgid",
+      "setresgid32",
+      "setresuid",
+      "setresuid32",
+      "setreuid",
+      "setreuid32",
+      "setrlimit",
+      "set_robust_list",
+      "setsid",
+      "setsockopt",
+      "set_thread_area",
+      "set_tid_address",
+      "setuid",
+      "setuid32",
+      "setxattr",
+      "shmat",
+      "shmctl",
+      "shmdt",
+      "shmget",
+      "shutdown",
+      "sigaltstack",
+      "signalfd",
+      "signalfd4",
+      "sigprocmask",
+      "sigreturn",
+      "socketcall",
+      "socketpair",
+      "splice",
+      "stat",
+      "stat64",
+      "statfs",
+      "statfs64",
+      "statx",
+      "symlink",
+      "symlinkat",
+      "sync",
+      "sync_file_range",
+      "syncfs",
+      "sysinfo",
+      "tee",
+      "tgkill",
+      "time",
+      "timer_create",
+      "timer_delete",
+      "timer_getoverrun",
+      "timer_gettime",
+      "timer_gettime64",
+      "timer_settime",
+      "timer_settime64",
+      "timerfd_create",
+      "timerfd_gettime",
+      "timerfd_gettime64",
+      "timerfd_settime",
+      "timerfd_settime64",
+      "times",
+      "tkill",
+      "truncate",
+      "truncate64",
+      "ugetrlimit",
+      "umask",
+      "uname",
+      "unlink",
+      "unlinkat",
+      "utime",
+      "utimensat",
+      "utimensat_time64",
+      "utimes",
+      "vfork",
+      "vmsplice",
+      "wait4",
+      "waitid",
+      "waitpid",
+      "write",
+      "writev",
   };
 }
 
@@ -546,15 +875,15 @@ oci::Seccomp DockerLikeProfile() {
   s.architectures = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"};
   s.syscalls.push_back(Rule(DockerAllowList(), "SCMP_ACT_ALLOW"));
   for (uint64_t persona : {0ULL, 8ULL, 131072ULL, 131080ULL, 4294967295ULL})
-    s.syscalls.push_back(Rule({"personality"}, "SCMP_ACT_ALLOW", std::nullopt,
-                              {Arg(0, "SCMP_CMP_EQ", persona)}));
+    s.syscalls.push_back(
+        Rule({"personality"}, "SCMP_ACT_ALLOW", std::nullopt, {Arg(0, "SCMP_CMP_EQ", persona)}));
   s.syscalls.push_back(Rule({"arch_prctl", "modify_ldt"}, "SCMP_ACT_ALLOW"));
   // clone without any CLONE_NEW* flag: (flags & 0x7E020000) == 0.
   s.syscalls.push_back(Rule({"clone"}, "SCMP_ACT_ALLOW", std::nullopt,
                             {Arg(0, "SCMP_CMP_MASKED_EQ", 2114060288, 0)}));
   s.syscalls.push_back(Rule({"clone3"}, "SCMP_ACT_ERRNO", ENOSYS));
-  s.syscalls.push_back(Rule({"socket"}, "SCMP_ACT_ALLOW", std::nullopt,
-                            {Arg(0, "SCMP_CMP_NE", 40 /* AF_VSOCK */)}));
+  s.syscalls.push_back(
+      Rule({"socket"}, "SCMP_ACT_ALLOW", std::nullopt, {Arg(0, "SCMP_CMP_NE", 40 /* AF_VSOCK */)}));
   return s;
 }
 

@@ -73,8 +73,7 @@ void RuntimeTest::SetUp() {
 
 void RuntimeTest::TearDown() {
   if (!set_up_) return;
-  for (auto it = cleanups_.rbegin(); it != cleanups_.rend(); ++it) (*it)();
-  cleanups_.clear();
+  RunCleanups();
   // Scenarios end with their own delete: leaks are judged before our force-delete, which
   // would otherwise hide a runtime that forgets to clean up after `run` or `delete`. A test
   // that already failed halfway is not judged again.
@@ -156,7 +155,14 @@ Json RuntimeTest::WaitForProbeLine(const CommandResult& r, std::string_view cmd,
   return Json::object();
 }
 
+void RuntimeTest::RunCleanups() {
+  auto fns = std::move(cleanups_);
+  cleanups_.clear();
+  for (auto it = fns.rbegin(); it != fns.rend(); ++it) (*it)();
+}
+
 void RuntimeTest::ExpectNoLeaks(std::chrono::milliseconds timeout) {
+  RunCleanups();
   auto found = leak_checker_->CheckEventually(ids_, timeout);
   EXPECT_TRUE(found.empty()) << "left on the host:\n  " << Join(found, "\n  ");
 }

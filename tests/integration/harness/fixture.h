@@ -64,10 +64,13 @@ class RuntimeTest : public ::testing::Test {
   Json WaitForProbeLine(const CommandResult& r, std::string_view cmd, std::string_view key = "",
                         std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
-  // Asserts (non-fatally) that nothing of this test is left on the host right now.
+  // Ends the scenario: runs the test's cleanups (its own helpers: host mounts, netns), then
+  // asserts (non-fatally) that nothing of this test is left on the host.
   void ExpectNoLeaks(std::chrono::milliseconds timeout = std::chrono::seconds(5));
-  // Runs before the force-delete and the final leak check, in reverse order of adding.
+  // Releases a helper resource of the test; runs at ExpectNoLeaks or TearDown, whichever
+  // comes first, in reverse order of adding.
   void AddCleanup(std::function<void()> fn) { cleanups_.push_back(std::move(fn)); }
+  void RunCleanups();
 
   const LeakChecker& leaks() const { return *leak_checker_; }
   const std::vector<std::string>& ids() const { return ids_; }

@@ -31,11 +31,11 @@ Json ProbeLine(std::string_view out, std::string_view cmd) {
   return all.empty() ? Json::object() : all.back();
 }
 
-const Json* MountAt(const Json& report, std::string_view mount_point) {
-  const Json* found = nullptr;
-  if (!report.contains("mounts")) return nullptr;
+Json MountAt(const Json& report, std::string_view mount_point) {
+  Json found;
+  if (!report.contains("mounts")) return found;
   for (const auto& m : report["mounts"]) {
-    if (m.value("mount_point", "") == mount_point) found = &m;
+    if (m.value("mount_point", "") == mount_point) found = m;
   }
   return found;
 }

@@ -20,8 +20,8 @@ Json ProbeLine(std::string_view out, std::string_view cmd);
 // All objects whose "cmd" is `cmd`.
 std::vector<Json> ProbeLinesFor(std::string_view out, std::string_view cmd);
 
-// From a `report`: the last mount entry at `mount_point` (the one on top), or nullptr.
-const Json* MountAt(const Json& report, std::string_view mount_point);
+// From a `report`: the last mount entry at `mount_point` (the one on top), or null.
+Json MountAt(const Json& report, std::string_view mount_point);
 // From a `report`: the open fd numbers.
 std::vector<int> FdNumbers(const Json& report);
 // "rw,nosuid,nodev" contains "nosuid".

@@ -73,8 +73,8 @@ Status ApplyBlkio(const std::string& dir, const oci::BlockIoResources& io) {
                           io.throttle_write_bps_device));
   BERTH_TRY(WriteThrottle(dir, F("throttleReadIOPSDevice"), "blkio.throttle.read_iops_device",
                           io.throttle_read_iops_device));
-  BERTH_TRY(WriteThrottle(dir, F("throttleWriteIOPSDevice"),
-                          "blkio.throttle.write_iops_device", io.throttle_write_iops_device));
+  BERTH_TRY(WriteThrottle(dir, F("throttleWriteIOPSDevice"), "blkio.throttle.write_iops_device",
+                          io.throttle_write_iops_device));
   return Ok();
 }
 

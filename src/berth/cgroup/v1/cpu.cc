@@ -37,7 +37,8 @@ Status WritePair(const std::string& dir, std::string_view f1, std::string_view f
 
 bool WantsCpu(const oci::CpuResources& c) {
   return (c.shares && *c.shares != 0) || (c.quota && *c.quota != 0) ||
-         (c.period && *c.period != 0) || c.burst || (c.realtime_runtime && *c.realtime_runtime != 0) ||
+         (c.period && *c.period != 0) || c.burst ||
+         (c.realtime_runtime && *c.realtime_runtime != 0) ||
          (c.realtime_period && *c.realtime_period != 0) || c.idle;
 }
 
@@ -54,16 +55,16 @@ Status ApplyCpu(const std::string& dir, const oci::CpuResources& c) {
   }
   std::string period = c.period && *c.period != 0 ? StrCat(*c.period) : "";
   std::string quota = c.quota && *c.quota != 0 ? StrCat(*c.quota < 0 ? -1 : *c.quota) : "";
-  BERTH_TRY(WritePair(dir, F("period"), "cpu.cfs_period_us", period, F("quota"),
-                      "cpu.cfs_quota_us", quota));
+  BERTH_TRY(WritePair(dir, F("period"), "cpu.cfs_period_us", period, F("quota"), "cpu.cfs_quota_us",
+                      quota));
   if (c.burst) BERTH_TRY(WriteField(F("burst"), dir, "cpu.cfs_burst_us", StrCat(*c.burst)));
   // RT: the period first, so that a runtime that only fits the new period is accepted.
   std::string rt_period =
       c.realtime_period && *c.realtime_period != 0 ? StrCat(*c.realtime_period) : "";
   std::string rt_runtime =
       c.realtime_runtime && *c.realtime_runtime != 0 ? StrCat(*c.realtime_runtime) : "";
-  BERTH_TRY(WritePair(dir, F("realtimePeriod"), "cpu.rt_period_us", rt_period,
-                      F("realtimeRuntime"), "cpu.rt_runtime_us", rt_runtime));
+  BERTH_TRY(WritePair(dir, F("realtimePeriod"), "cpu.rt_period_us", rt_period, F("realtimeRuntime"),
+                      "cpu.rt_runtime_us", rt_runtime));
   if (c.idle) BERTH_TRY(WriteField(F("idle"), dir, "cpu.idle", StrCat(*c.idle)));
   return Ok();
 }

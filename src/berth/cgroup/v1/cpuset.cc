@@ -11,8 +11,10 @@ bool WantsCpuset(const oci::CpuResources& c) { return !c.cpus.empty() || !c.mems
 Status ApplyCpuset(const std::string& dir, const oci::CpuResources& c) {
   // cpus before mems: both are independent, but this is the order runc uses, so errors
   // from a bad config look the same.
-  if (!c.cpus.empty()) BERTH_TRY(WriteField("linux.resources.cpu.cpus", dir, "cpuset.cpus", c.cpus));
-  if (!c.mems.empty()) BERTH_TRY(WriteField("linux.resources.cpu.mems", dir, "cpuset.mems", c.mems));
+  if (!c.cpus.empty())
+    BERTH_TRY(WriteField("linux.resources.cpu.cpus", dir, "cpuset.cpus", c.cpus));
+  if (!c.mems.empty())
+    BERTH_TRY(WriteField("linux.resources.cpu.mems", dir, "cpuset.mems", c.mems));
   return Ok();
 }
 

@@ -65,7 +65,8 @@ Result<DeviceState> EmulateV1(const std::vector<DevRule>& rules) {
       // The v1 kernel treats every type-`a` line as a full reset, which would widen or
       // narrow this rule silently.
       return Fail(ErrorCode::kUnsupported,
-                  StrCat("linux.resources.devices[", i, "]: type `a` with a device number or "
+                  StrCat("linux.resources.devices[", i,
+                         "]: type `a` with a device number or "
                          "partial access cannot be expressed in cgroup v1 (use `c` and `b`)"));
     }
     Key k{r.type, r.major, r.minor};

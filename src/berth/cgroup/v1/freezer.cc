@@ -24,8 +24,8 @@ Status SetState(const std::string& dir, std::string_view want) {
     BERTH_ASSIGN_OR_RETURN(std::string state, ReadCgroupFile(dir, "freezer.state"));
     if (state == want) return Ok();
     if (std::chrono::steady_clock::now() > deadline) {
-      return Fail(ErrorCode::kTimeout, StrCat(Quote(JoinPath(dir, "freezer.state")),
-                                              " is still ", state, ", not ", want));
+      return Fail(ErrorCode::kTimeout, StrCat(Quote(JoinPath(dir, "freezer.state")), " is still ",
+                                              state, ", not ", want));
     }
     if (i % 50 == 0) BERTH_TRY(WriteCgroupFile(dir, "freezer.state", want));
     std::this_thread::sleep_for(delay);

@@ -16,14 +16,15 @@ Status ApplyHugetlb(const std::string& dir, const std::vector<oci::HugepageLimit
     }
     std::string file = StrCat("hugetlb.", l.page_size, ".limit_in_bytes");
     if (!HasFile(dir, file)) {
-      return Unexpected(NotSupported(StrCat(field, ".pageSize"),
-                                     StrCat("no ", Quote(file), " in ", Quote(dir))));
+      return Unexpected(
+          NotSupported(StrCat(field, ".pageSize"), StrCat("no ", Quote(file), " in ", Quote(dir))));
     }
     BERTH_TRY(WriteField(StrCat(field, ".limit"), dir, file, StrCat(l.limit)));
     // Kernels 5.7+ also account reservations; limit them alike so that mmap(MAP_NORESERVE)
     // cannot overcommit past the limit.
     std::string rsvd = StrCat("hugetlb.", l.page_size, ".rsvd.limit_in_bytes");
-    if (HasFile(dir, rsvd)) BERTH_TRY(WriteField(StrCat(field, ".limit"), dir, rsvd, StrCat(l.limit)));
+    if (HasFile(dir, rsvd))
+      BERTH_TRY(WriteField(StrCat(field, ".limit"), dir, rsvd, StrCat(l.limit)));
   }
   return Ok();
 }

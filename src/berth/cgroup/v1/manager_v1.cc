@@ -25,7 +25,7 @@ std::map<std::string, std::string> PathsOf(const Layout& layout,
     auto it = leaves.find(mount);
     if (it != leaves.end()) paths[name] = it->second;
   }
-  if (unified.valid()) paths["unified"] = unified.dir();
+  if (unified.valid()) paths[""] = unified.dir();
   return paths;
 }
 
@@ -58,40 +58,47 @@ class ManagerV1 final : public ManagerBase {
   Status Apply(const oci::Resources& r) override {
     if (!r.devices.empty()) BERTH_TRY(ApplyDevices(r.devices));
     if (r.memory && v1::WantsMemory(*r.memory)) {
-      BERTH_TRY(Route("memory", "memory", "linux.resources.memory",
-                      [&](const std::string& d) { return v1::ApplyMemory(d, *r.memory); },
-                      [&] { return v2::ApplyMemory(unified_, *r.memory); }));
+      BERTH_TRY(Route(
+          "memory", "memory", "linux.resources.memory",
+          [&](const std::string& d) { return v1::ApplyMemory(d, *r.memory); },
+          [&] { return v2::ApplyMemory(unified_, *r.memory); }));
     }
     if (r.cpu && v1::WantsCpuset(*r.cpu)) {
-      BERTH_TRY(Route("cpuset", "cpuset", "linux.resources.cpu.cpus",
-                      [&](const std::string& d) { return v1::ApplyCpuset(d, *r.cpu); },
-                      [&] { return v2::ApplyCpuset(unified_, *r.cpu); }));
+      BERTH_TRY(Route(
+          "cpuset", "cpuset", "linux.resources.cpu.cpus",
+          [&](const std::string& d) { return v1::ApplyCpuset(d, *r.cpu); },
+          [&] { return v2::ApplyCpuset(unified_, *r.cpu); }));
     }
     if (r.cpu && v1::WantsCpu(*r.cpu)) {
-      BERTH_TRY(Route("cpu", "cpu", "linux.resources.cpu",
-                      [&](const std::string& d) { return v1::ApplyCpu(d, *r.cpu); },
-                      [&] { return v2::ApplyCpu(unified_, *r.cpu); }));
+      BERTH_TRY(Route(
+          "cpu", "cpu", "linux.resources.cpu",
+          [&](const std::string& d) { return v1::ApplyCpu(d, *r.cpu); },
+          [&] { return v2::ApplyCpu(unified_, *r.cpu); }));
     }
     if (r.pids) {
-      BERTH_TRY(Route("pids", "pids", "linux.resources.pids",
-                      [&](const std::string& d) { return v1::ApplyPids(d, *r.pids); },
-                      [&] { return v2::ApplyPids(unified_, *r.pids); }));
+      BERTH_TRY(Route(
+          "pids", "pids", "linux.resources.pids",
+          [&](const std::string& d) { return v1::ApplyPids(d, *r.pids); },
+          [&] { return v2::ApplyPids(unified_, *r.pids); }));
     }
     if (r.block_io && v1::WantsBlkio(*r.block_io)) {
-      BERTH_TRY(Route("blkio", "io", "linux.resources.blockIO",
-                      [&](const std::string& d) { return v1::ApplyBlkio(d, *r.block_io); },
-                      [&] { return v2::ApplyIo(unified_, *r.block_io); }));
+      BERTH_TRY(Route(
+          "blkio", "io", "linux.resources.blockIO",
+          [&](const std::string& d) { return v1::ApplyBlkio(d, *r.block_io); },
+          [&] { return v2::ApplyIo(unified_, *r.block_io); }));
     }
     if (!r.hugepage_limits.empty()) {
-      BERTH_TRY(Route("hugetlb", "hugetlb", "linux.resources.hugepageLimits",
-                      [&](const std::string& d) { return v1::ApplyHugetlb(d, r.hugepage_limits); },
-                      [&] { return v2::ApplyHugetlb(unified_, r.hugepage_limits); }));
+      BERTH_TRY(Route(
+          "hugetlb", "hugetlb", "linux.resources.hugepageLimits",
+          [&](const std::string& d) { return v1::ApplyHugetlb(d, r.hugepage_limits); },
+          [&] { return v2::ApplyHugetlb(unified_, r.hugepage_limits); }));
     }
     if (r.network) BERTH_TRY(ApplyNetwork(*r.network));
     if (!r.rdma.empty()) {
-      BERTH_TRY(Route("rdma", "rdma", "linux.resources.rdma",
-                      [&](const std::string& d) { return cgroup::ApplyRdma(d, r.rdma); },
-                      [&] { return v2::ApplyRdma(unified_, r.rdma); }));
+      BERTH_TRY(Route(
+          "rdma", "rdma", "linux.resources.rdma",
+          [&](const std::string& d) { return cgroup::ApplyRdma(d, r.rdma); },
+          [&] { return v2::ApplyRdma(unified_, r.rdma); }));
     }
     if (!r.unified.empty()) {
       if (!unified_.valid()) {
@@ -106,7 +113,8 @@ class ManagerV1 final : public ManagerBase {
   Status AddProcess(pid_t pid) override {
     std::string p = StrCat(static_cast<int64_t>(pid));
     std::string ctx = StrCat("add process ", p, " to cgroup");
-    for (const auto& [mount, leaf] : leaves_) BERTH_TRY_CTX(WriteCgroupFile(leaf, "cgroup.procs", p), ctx);
+    for (const auto& [mount, leaf] : leaves_)
+      BERTH_TRY_CTX(WriteCgroupFile(leaf, "cgroup.procs", p), ctx);
     if (unified_.valid()) BERTH_TRY_CTX(WriteCgroupFile(unified_.dir(), "cgroup.procs", p), ctx);
     return Ok();
   }
@@ -221,16 +229,16 @@ class ManagerV1 final : public ManagerBase {
     if (n.class_id) {
       std::string d = Dir("net_cls");
       if (d.empty()) {
-        return Unexpected(NotSupported("linux.resources.network.classID",
-                                       "no `net_cls` cgroup hierarchy"));
+        return Unexpected(
+            NotSupported("linux.resources.network.classID", "no `net_cls` cgroup hierarchy"));
       }
       BERTH_TRY(v1::ApplyNetClassId(d, *n.class_id));
     }
     if (!n.priorities.empty()) {
       std::string d = Dir("net_prio");
       if (d.empty()) {
-        return Unexpected(NotSupported("linux.resources.network.priorities",
-                                       "no `net_prio` cgroup hierarchy"));
+        return Unexpected(
+            NotSupported("linux.resources.network.priorities", "no `net_prio` cgroup hierarchy"));
       }
       BERTH_TRY(v1::ApplyNetPriorities(d, n.priorities));
     }

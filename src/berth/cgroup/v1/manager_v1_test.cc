@@ -17,22 +17,26 @@ const std::vector<std::string> kControllers = {"cpu",     "cpuacct", "cpuset", "
 
 // The files a real kernel creates in a new cgroup of each hierarchy.
 const std::map<std::string, std::vector<std::string>> kFiles = {
-    {"cpu", {"cpu.shares", "cpu.cfs_period_us", "cpu.cfs_quota_us", "cpu.cfs_burst_us",
-             "cpu.rt_period_us", "cpu.rt_runtime_us", "cpu.idle", "cpu.stat"}},
+    {"cpu",
+     {"cpu.shares", "cpu.cfs_period_us", "cpu.cfs_quota_us", "cpu.cfs_burst_us", "cpu.rt_period_us",
+      "cpu.rt_runtime_us", "cpu.idle", "cpu.stat"}},
     {"cpuacct", {"cpuacct.usage"}},
     {"cpuset", {"cpuset.cpus", "cpuset.mems"}},
-    {"memory", {"memory.limit_in_bytes", "memory.memsw.limit_in_bytes",
-                "memory.soft_limit_in_bytes", "memory.swappiness", "memory.oom_control",
-                "memory.kmem.tcp.limit_in_bytes", "memory.usage_in_bytes"}},
+    {"memory",
+     {"memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.soft_limit_in_bytes",
+      "memory.swappiness", "memory.oom_control", "memory.kmem.tcp.limit_in_bytes",
+      "memory.usage_in_bytes"}},
     {"devices", {"devices.allow", "devices.deny", "devices.list"}},
     {"freezer", {"freezer.state"}},
-    {"blkio", {"blkio.bfq.weight", "blkio.bfq.weight_device", "blkio.throttle.read_bps_device",
-               "blkio.throttle.write_bps_device", "blkio.throttle.read_iops_device",
-               "blkio.throttle.write_iops_device"}},
+    {"blkio",
+     {"blkio.bfq.weight", "blkio.bfq.weight_device", "blkio.throttle.read_bps_device",
+      "blkio.throttle.write_bps_device", "blkio.throttle.read_iops_device",
+      "blkio.throttle.write_iops_device"}},
     {"pids", {"pids.max"}},
     {"systemd", {}},
-    {"unified", {"cgroup.controllers", "cgroup.subtree_control", "cgroup.kill",
-                 "hugetlb.2MB.max", "memory.high"}},
+    {"unified",
+     {"cgroup.controllers", "cgroup.subtree_control", "cgroup.kill", "hugetlb.2MB.max",
+      "memory.high"}},
 };
 
 class ManagerV1Test : public ::testing::Test {
@@ -57,6 +61,7 @@ class ManagerV1Test : public ::testing::Test {
       fs_.File(StrCat(h, "/", rel, "/cgroup.procs"));
     }
     fs_.File(StrCat("memory/", rel, "/memory.limit_in_bytes"), "9223372036854771712\n");
+    fs_.File(StrCat("memory/", rel, "/memory.memsw.limit_in_bytes"), "9223372036854771712\n");
     fs_.File(StrCat("devices/", rel, "/devices.list"), "a *:* rwm\n");
     fs_.File(StrCat("freezer/", rel, "/freezer.state"), "THAWED\n");
     fs_.File(StrCat("unified/", rel, "/cgroup.controllers"), "hugetlb\n");
@@ -84,7 +89,7 @@ TEST_F(ManagerV1Test, PathsCoverEveryHierarchyAndFollowOwnCgroups) {
   EXPECT_EQ(p["cpu"], fs_.Path("cpu/ctr"));
   EXPECT_EQ(p["memory"], fs_.Path("memory/process_api/h/ctr"));
   EXPECT_EQ(p["name=systemd"], fs_.Path("systemd/ctr"));
-  EXPECT_EQ(p["unified"], fs_.Path("unified/ctr"));
+  EXPECT_EQ(p[""], fs_.Path("unified/ctr"));
   EXPECT_EQ(m->CloneIntoFd(), -1);
 }
 
@@ -179,13 +184,15 @@ TEST_F(ManagerV1Test, UnsupportedRequestsNameTheField) {
   r = {};
   r.block_io = oci::BlockIoResources{};
   r.block_io->leaf_weight = 10;
-  expect_error(r, "linux.resources.blockIO.leafWeight: not supported by this host (no "
-                  "`blkio.leaf_weight`");
+  expect_error(r,
+               "linux.resources.blockIO.leafWeight: not supported by this host (no "
+               "`blkio.leaf_weight`");
   ::unlink(fs_.Path("blkio/c2/blkio.bfq.weight").c_str());
   r.block_io->leaf_weight.reset();
   r.block_io->weight = 100;
-  expect_error(r, "linux.resources.blockIO.weight: not supported by this host (no "
-                  "`blkio.weight` or `blkio.bfq.weight`");
+  expect_error(r,
+               "linux.resources.blockIO.weight: not supported by this host (no "
+               "`blkio.weight` or `blkio.bfq.weight`");
   r = {};
   r.network = oci::NetworkResources{};
   r.network->class_id = 0x100001;
@@ -208,6 +215,36 @@ TEST_F(ManagerV1Test, UnsupportedRequestsNameTheField) {
   expect_error(r, "linux.resources.memory.swappiness");
 }
 
+TEST_F(ManagerV1Test, MemoryLimitAgainstMemswInForce) {
+  KernelCreates("c5");
+  fs_.File("memory/c5/memory.memsw.limit_in_bytes", "100000000\n");
+  auto m = Make("/c5");
+  ASSERT_TRUE(m);
+  oci::Resources r;
+  r.memory = oci::MemoryResources{};
+  r.memory->limit = 200000000;
+  auto st = m->Apply(r);
+  ASSERT_FALSE(st.has_value());
+  EXPECT_EQ(st.error().message().rfind("linux.resources.memory.limit: 200000000 exceeds the "
+                                       "memory+swap limit in force (100000000)",
+                                       0),
+            0u)
+      << st.error().message();
+  r.memory->limit = 50000000;
+  ASSERT_TRUE(m->Apply(r).has_value());
+  EXPECT_EQ(fs_.Read("memory/c5/memory.limit_in_bytes"), "50000000");
+  r.memory->swap = 40000000;
+  st = m->Apply(r);
+  ASSERT_FALSE(st.has_value());
+  EXPECT_EQ(st.error().message().rfind("linux.resources.memory.swap: 40000000 is below", 0), 0u);
+  // -1: unlimited memory, and memory+swap follows.
+  r.memory->limit = -1;
+  r.memory->swap.reset();
+  ASSERT_TRUE(m->Apply(r).has_value());
+  EXPECT_EQ(fs_.Read("memory/c5/memory.limit_in_bytes"), "-1");
+  EXPECT_EQ(fs_.Read("memory/c5/memory.memsw.limit_in_bytes"), "-1");
+}
+
 TEST_F(ManagerV1Test, LegacyHostRefusesUnified) {
   layout_.mode = Mode::kLegacy;
   layout_.unified_mount.clear();
@@ -215,7 +252,7 @@ TEST_F(ManagerV1Test, LegacyHostRefusesUnified) {
   KernelCreates("c3");
   auto m = Make("/c3");
   ASSERT_TRUE(m);
-  EXPECT_EQ(m->Paths().count("unified"), 0u);
+  EXPECT_EQ(m->Paths().count(""), 0u);
   oci::Resources r;
   r.unified = {{"memory.high", "max"}};
   auto st = m->Apply(r);

@@ -23,6 +23,10 @@ std::string Bytes(int64_t v) { return v < 0 ? std::string("-1") : StrCat(v); }
 
 Status WriteLimitAndSwap(const std::string& dir, std::optional<int64_t> limit,
                          std::optional<int64_t> swap) {
+  if (limit && swap && *limit >= 0 && *swap >= 0 && *swap < *limit) {
+    return InvalidArgument(StrCat(F("swap"), ": ", *swap, " is below memory.limit ", *limit,
+                                  " (swap is memory+swap)"));
+  }
   if (limit && swap) {
     // The kernel keeps memory.limit <= memory.memsw.limit at every step: raise memsw first
     // when it grows past the current limit (or becomes unlimited), otherwise lower the
@@ -35,7 +39,18 @@ Status WriteLimitAndSwap(const std::string& dir, std::optional<int64_t> limit,
     BERTH_TRY(WriteField(F("limit"), dir, kLimit, Bytes(*limit)));
     return WriteField(F("swap"), dir, kMemsw, Bytes(*swap));
   }
-  if (limit) return WriteField(F("limit"), dir, kLimit, Bytes(*limit));
+  if (limit) {
+    if (*limit > 0 && HasFile(dir, kMemsw)) {
+      // The kernel would refuse with a bare EINVAL; say which field to add.
+      BERTH_ASSIGN_OR_RETURN(uint64_t memsw, ReadUint(dir, kMemsw));
+      if (static_cast<uint64_t>(*limit) > memsw) {
+        return InvalidArgument(StrCat(F("limit"), ": ", *limit,
+                                      " exceeds the memory+swap limit in force (", memsw,
+                                      "); set linux.resources.memory.swap as well"));
+      }
+    }
+    return WriteField(F("limit"), dir, kLimit, Bytes(*limit));
+  }
   if (swap) return WriteField(F("swap"), dir, kMemsw, Bytes(*swap));
   return Ok();
 }
@@ -45,15 +60,15 @@ Status WriteLimitAndSwap(const std::string& dir, std::optional<int64_t> limit,
 bool WantsMemory(const oci::MemoryResources& m) {
   return (m.limit && *m.limit != 0) || (m.reservation && *m.reservation != 0) ||
          (m.swap && *m.swap != 0) || m.kernel || m.kernel_tcp ||
-         (m.swappiness && *m.swappiness != UINT64_MAX) || m.disable_oom_killer ||
-         m.use_hierarchy;
+         (m.swappiness && *m.swappiness != UINT64_MAX) || m.disable_oom_killer || m.use_hierarchy;
 }
 
 Status ApplyMemory(const std::string& dir, const oci::MemoryResources& m) {
   if (m.kernel) {
     return Fail(ErrorCode::kUnsupported,
-                StrCat(F("kernel"), ": kernel memory limits are deprecated by the runtime spec "
-                                    "and not supported"));
+                StrCat(F("kernel"),
+                       ": kernel memory limits are deprecated by the runtime spec "
+                       "and not supported"));
   }
   // 0 means "not set" for limit, swap and reservation, as in runc.
   std::optional<int64_t> limit, swap;
@@ -64,9 +79,9 @@ Status ApplyMemory(const std::string& dir, const oci::MemoryResources& m) {
   // old memsw limit would refuse the new memory limit.
   if (limit && *limit < 0 && !swap && has_memsw) swap = -1;
   if (swap && !has_memsw) {
-    return Unexpected(NotSupported(
-        F("swap"), StrCat("no ", Quote(kMemsw), " in ", Quote(dir),
-                          "; swap accounting is off (boot with swapaccount=1)")));
+    return Unexpected(
+        NotSupported(F("swap"), StrCat("no ", Quote(kMemsw), " in ", Quote(dir),
+                                       "; swap accounting is off (boot with swapaccount=1)")));
   }
   if (limit && *limit > 0 && m.check_before_update.value_or(false)) {
     BERTH_ASSIGN_OR_RETURN(uint64_t usage, ReadUint(dir, "memory.usage_in_bytes"));
@@ -78,12 +93,12 @@ Status ApplyMemory(const std::string& dir, const oci::MemoryResources& m) {
   }
   BERTH_TRY(WriteLimitAndSwap(dir, limit, swap));
   if (m.reservation && *m.reservation != 0) {
-    BERTH_TRY(WriteField(F("reservation"), dir, "memory.soft_limit_in_bytes",
-                         Bytes(*m.reservation)));
+    BERTH_TRY(
+        WriteField(F("reservation"), dir, "memory.soft_limit_in_bytes", Bytes(*m.reservation)));
   }
   if (m.kernel_tcp) {
-    BERTH_TRY(WriteField(F("kernelTCP"), dir, "memory.kmem.tcp.limit_in_bytes",
-                         Bytes(*m.kernel_tcp)));
+    BERTH_TRY(
+        WriteField(F("kernelTCP"), dir, "memory.kmem.tcp.limit_in_bytes", Bytes(*m.kernel_tcp)));
   }
   // UINT64_MAX is Go's -1: "leave as is", as runc treats it.
   if (m.swappiness && *m.swappiness != UINT64_MAX) {
@@ -98,8 +113,8 @@ Status ApplyMemory(const std::string& dir, const oci::MemoryResources& m) {
   }
   if (m.use_hierarchy) {
     // Kernels since 5.16 keep hierarchy on and refuse "0"; that refusal is reported.
-    BERTH_TRY(WriteField(F("useHierarchy"), dir, "memory.use_hierarchy",
-                         *m.use_hierarchy ? "1" : "0"));
+    BERTH_TRY(
+        WriteField(F("useHierarchy"), dir, "memory.use_hierarchy", *m.use_hierarchy ? "1" : "0"));
   }
   return Ok();
 }

@@ -36,8 +36,12 @@ bpf_insn Insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) 
 bpf_insn LoadCtxWord(uint8_t dst, int16_t off) {
   return Insn(BPF_LDX | BPF_MEM | BPF_W, dst, BPF_REG_1, off, 0);
 }
-bpf_insn Alu(uint8_t op, uint8_t dst, int32_t imm) { return Insn(BPF_ALU64 | op | BPF_K, dst, 0, 0, imm); }
-bpf_insn MovReg(uint8_t dst, uint8_t src) { return Insn(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0); }
+bpf_insn Alu(uint8_t op, uint8_t dst, int32_t imm) {
+  return Insn(BPF_ALU64 | op | BPF_K, dst, 0, 0, imm);
+}
+bpf_insn MovReg(uint8_t dst, uint8_t src) {
+  return Insn(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0);
+}
 bpf_insn JumpImm(uint8_t op, uint8_t dst, int32_t imm, int16_t off) {
   return Insn(BPF_JMP | op | BPF_K, dst, 0, off, imm);
 }
@@ -55,8 +59,10 @@ std::vector<bpf_insn> RuleBlock(const DevRule& r) {
   }
   // Majors and minors fit in 32 bits (checked when converting), so the 64-bit compare
   // against a zero-extended 32-bit load is exact.
-  if (r.major >= 0) b.push_back(JumpImm(BPF_JNE, BPF_REG_4, static_cast<int32_t>(r.major), kToNext));
-  if (r.minor >= 0) b.push_back(JumpImm(BPF_JNE, BPF_REG_5, static_cast<int32_t>(r.minor), kToNext));
+  if (r.major >= 0)
+    b.push_back(JumpImm(BPF_JNE, BPF_REG_4, static_cast<int32_t>(r.major), kToNext));
+  if (r.minor >= 0)
+    b.push_back(JumpImm(BPF_JNE, BPF_REG_5, static_cast<int32_t>(r.minor), kToNext));
   if (r.access == kAccAll) {
     // Every requested bit is named by this rule: it decides all of them.
     b.push_back(Alu(BPF_MOV, BPF_REG_0, r.allow ? 1 : 0));

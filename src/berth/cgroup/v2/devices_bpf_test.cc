@@ -25,7 +25,7 @@ DevRule R(bool allow, char type, int64_t major, int64_t minor, uint8_t access) {
 // Executes `prog` for one request. Supports exactly the opcodes BuildDeviceProgram uses and
 // fails the test on any other.
 int Interpret(const std::vector<bpf_insn>& prog, char type, uint32_t major, uint32_t minor,
-        uint8_t access) {
+              uint8_t access) {
   bpf_cgroup_dev_ctx ctx{static_cast<uint32_t>(access) << 16 |
                              (type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR),
                          major, minor};
@@ -41,14 +41,29 @@ int Interpret(const std::vector<bpf_insn>& prog, char type, uint32_t major, uint
         r[i.dst_reg] = v;
         break;
       }
-      case BPF_ALU64 | BPF_AND | BPF_K: r[i.dst_reg] &= imm; break;
-      case BPF_ALU64 | BPF_RSH | BPF_K: r[i.dst_reg] >>= i.imm; break;
-      case BPF_ALU64 | BPF_MOV | BPF_K: r[i.dst_reg] = imm; break;
-      case BPF_ALU64 | BPF_MOV | BPF_X: r[i.dst_reg] = r[i.src_reg]; break;
-      case BPF_JMP | BPF_JNE | BPF_K: if (r[i.dst_reg] != imm) pc += i.off; break;
-      case BPF_JMP | BPF_JEQ | BPF_K: if (r[i.dst_reg] == imm) pc += i.off; break;
-      case BPF_JMP | BPF_EXIT: return static_cast<int>(r[0]);
-      default: ADD_FAILURE() << "unexpected opcode " << int(i.code); return -1;
+      case BPF_ALU64 | BPF_AND | BPF_K:
+        r[i.dst_reg] &= imm;
+        break;
+      case BPF_ALU64 | BPF_RSH | BPF_K:
+        r[i.dst_reg] >>= i.imm;
+        break;
+      case BPF_ALU64 | BPF_MOV | BPF_K:
+        r[i.dst_reg] = imm;
+        break;
+      case BPF_ALU64 | BPF_MOV | BPF_X:
+        r[i.dst_reg] = r[i.src_reg];
+        break;
+      case BPF_JMP | BPF_JNE | BPF_K:
+        if (r[i.dst_reg] != imm) pc += i.off;
+        break;
+      case BPF_JMP | BPF_JEQ | BPF_K:
+        if (r[i.dst_reg] == imm) pc += i.off;
+        break;
+      case BPF_JMP | BPF_EXIT:
+        return static_cast<int>(r[0]);
+      default:
+        ADD_FAILURE() << "unexpected opcode " << int(i.code);
+        return -1;
     }
   }
   ADD_FAILURE() << "fell off the program";
@@ -131,7 +146,8 @@ TEST(DeviceBpfTest, MatchesReferenceOnRandomRuleSets) {
       for (int major = 0; major < 3; ++major) {
         for (int minor = 0; minor < 3; ++minor) {
           for (uint8_t acc = 1; acc <= kAccAll; ++acc) {
-            ASSERT_EQ(Interpret(prog, type, major, minor, acc), Reference(rules, type, major, minor, acc))
+            ASSERT_EQ(Interpret(prog, type, major, minor, acc),
+                      Reference(rules, type, major, minor, acc))
                 << "round " << round << " " << type << " " << major << ":" << minor << " acc "
                 << int(acc);
           }

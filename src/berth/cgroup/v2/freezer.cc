@@ -15,8 +15,8 @@ constexpr auto kTimeout = std::chrono::seconds(10);
 
 Status SetFrozen(const std::string& dir, bool frozen) {
   if (!HasFile(dir, "cgroup.freeze")) {
-    return Unexpected(NotSupported("freezer", StrCat("no `cgroup.freeze` in ", Quote(dir),
-                                                     " (kernel before 5.2)")));
+    return Unexpected(NotSupported(
+        "freezer", StrCat("no `cgroup.freeze` in ", Quote(dir), " (kernel before 5.2)")));
   }
   BERTH_TRY(WriteCgroupFile(dir, "cgroup.freeze", frozen ? "1" : "0"));
   // cgroup.events' "frozen" flips once every task has stopped (or resumed).

@@ -19,13 +19,14 @@ Status ApplyHugetlb(const Leaf& leaf, const std::vector<oci::HugepageLimit>& lim
     }
     std::string file = StrCat("hugetlb.", l.page_size, ".max");
     if (!HasFile(dir, file)) {
-      return Unexpected(NotSupported(StrCat(field, ".pageSize"),
-                                     StrCat("no ", Quote(file), " in ", Quote(dir))));
+      return Unexpected(
+          NotSupported(StrCat(field, ".pageSize"), StrCat("no ", Quote(file), " in ", Quote(dir))));
     }
     BERTH_TRY(WriteField(StrCat(field, ".limit"), dir, file, StrCat(l.limit)));
     // Reservations (5.7+) count too; limit them alike, as runc does.
     std::string rsvd = StrCat("hugetlb.", l.page_size, ".rsvd.max");
-    if (HasFile(dir, rsvd)) BERTH_TRY(WriteField(StrCat(field, ".limit"), dir, rsvd, StrCat(l.limit)));
+    if (HasFile(dir, rsvd))
+      BERTH_TRY(WriteField(StrCat(field, ".limit"), dir, rsvd, StrCat(l.limit)));
   }
   return Ok();
 }

@@ -34,7 +34,8 @@ uint64_t BlkioWeightToIoWeight(uint64_t w) {
 
 Status ApplyIo(const Leaf& leaf, const oci::BlockIoResources& io) {
   const std::string& dir = leaf.dir();
-  if (io.leaf_weight) return Unexpected(NotSupported(F("leafWeight"), "cgroup v2 has no leaf weights"));
+  if (io.leaf_weight)
+    return Unexpected(NotSupported(F("leafWeight"), "cgroup v2 has no leaf weights"));
   for (size_t i = 0; i < io.weight_device.size(); ++i) {
     if (io.weight_device[i].leaf_weight) {
       return Unexpected(NotSupported(StrCat(F("weightDevice"), "[", i, "].leafWeight"),
@@ -65,7 +66,8 @@ Status ApplyIo(const Leaf& leaf, const oci::BlockIoResources& io) {
     if (!d.weight) continue;
     uint64_t w = bfq ? *d.weight : BlkioWeightToIoWeight(*d.weight);
     BERTH_TRY(WriteField(StrCat(F("weightDevice"), "[", i, "].weight"), dir,
-                         bfq ? "io.bfq.weight" : "io.weight", StrCat(d.major, ":", d.minor, " ", w)));
+                         bfq ? "io.bfq.weight" : "io.weight",
+                         StrCat(d.major, ":", d.minor, " ", w)));
   }
   BERTH_TRY(WriteMax(dir, F("throttleReadBpsDevice"), "rbps", io.throttle_read_bps_device));
   BERTH_TRY(WriteMax(dir, F("throttleWriteBpsDevice"), "wbps", io.throttle_write_bps_device));

@@ -50,8 +50,8 @@ class ManagerV2 final : public ManagerBase {
     BERTH_TRY(v2::ApplyHugetlb(leaf_, r.hugepage_limits));
     if (r.network) {
       if (r.network->class_id) {
-        return Unexpected(NotSupported("linux.resources.network.classID",
-                                       "cgroup v2 has no net_cls controller"));
+        return Unexpected(
+            NotSupported("linux.resources.network.classID", "cgroup v2 has no net_cls controller"));
       }
       if (!r.network->priorities.empty()) {
         return Unexpected(NotSupported("linux.resources.network.priorities",

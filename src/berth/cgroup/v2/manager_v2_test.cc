@@ -142,8 +142,9 @@ TEST_F(ManagerV2Test, EnablesControllersDownThePath) {
   // A controller the root does not offer is an error naming the field.
   r = {};
   r.rdma["mlx5_0"] = oci::RdmaLimit{1, std::nullopt};
-  ExpectError(r, "linux.resources.rdma: not supported by this host (controller `rdma` is not "
-                 "available in");
+  ExpectError(r,
+              "linux.resources.rdma: not supported by this host (controller `rdma` is not "
+              "available in");
 }
 
 TEST_F(ManagerV2Test, V1OnlyKnobsAreErrors) {
@@ -177,12 +178,14 @@ TEST_F(ManagerV2Test, V1OnlyKnobsAreErrors) {
   r.unified = {{"a/b", "1"}};
   ExpectError(r, "linux.resources.unified[\"a/b\"]");
   r.unified = {{"foo.bar", "1"}};
-  ExpectError(r, "linux.resources.unified[\"foo.bar\"]: not supported by this host (controller "
-                 "`foo`");
+  ExpectError(r,
+              "linux.resources.unified[\"foo.bar\"]: not supported by this host (controller "
+              "`foo`");
   r = {};
   r.hugepage_limits = {{"1GB", 1}};
-  ExpectError(r, "linux.resources.hugepageLimits[0].pageSize: not supported by this host (no "
-                 "`hugetlb.1GB.max`");
+  ExpectError(r,
+              "linux.resources.hugepageLimits[0].pageSize: not supported by this host (no "
+              "`hugetlb.1GB.max`");
 }
 
 TEST_F(ManagerV2Test, FreezeKillAndProcs) {
@@ -218,8 +221,8 @@ TEST_F(ManagerV2Test, OomEventFdWatchesMemoryEvents) {
 
 TEST_F(ManagerV2Test, SaveLoadAndCreate) {
   Json saved = m_->Save();
-  EXPECT_EQ(saved, Json::parse(StrCat(R"({"mode":"unified","paths":{"":")", fs_.Path(leaf_),
-                                      R"("}})")));
+  EXPECT_EQ(saved,
+            Json::parse(StrCat(R"({"mode":"unified","paths":{"":")", fs_.Path(leaf_), R"("}})")));
   auto back = LoadManager(layout_, saved);
   ASSERT_TRUE(back.has_value()) << back.error().message();
   EXPECT_EQ((*back)->Paths(), m_->Paths());

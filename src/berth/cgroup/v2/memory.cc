@@ -29,8 +29,8 @@ Result<std::string> SwapMaxValue(int64_t swap, int64_t limit) {
     return InvalidArgument(StrCat(F("swap"), ": a memory+swap limit needs a memory limit"));
   }
   if (swap < limit) {
-    return InvalidArgument(StrCat(F("swap"), ": ", swap, " is below memory.limit ", limit,
-                                  " (swap is memory+swap)"));
+    return InvalidArgument(
+        StrCat(F("swap"), ": ", swap, " is below memory.limit ", limit, " (swap is memory+swap)"));
   }
   return StrCat(swap - limit);
 }
@@ -39,15 +39,17 @@ Status ApplyMemory(const Leaf& leaf, const oci::MemoryResources& m) {
   const std::string& dir = leaf.dir();
   if (m.kernel) {
     return Fail(ErrorCode::kUnsupported,
-                StrCat(F("kernel"), ": kernel memory limits are deprecated by the runtime spec "
-                                    "and not supported"));
+                StrCat(F("kernel"),
+                       ": kernel memory limits are deprecated by the runtime spec "
+                       "and not supported"));
   }
   if (m.kernel_tcp) return Unexpected(NotSupported(F("kernelTCP"), "cgroup v2 has no TCP limit"));
   if (m.swappiness && *m.swappiness != UINT64_MAX) {
     return Unexpected(NotSupported(F("swappiness"), "cgroup v2 has no per-cgroup swappiness"));
   }
   if (m.disable_oom_killer.value_or(false)) {
-    return Unexpected(NotSupported(F("disableOOMKiller"), "cgroup v2 cannot disable the OOM killer"));
+    return Unexpected(
+        NotSupported(F("disableOOMKiller"), "cgroup v2 cannot disable the OOM killer"));
   }
   if (m.use_hierarchy && !*m.use_hierarchy) {
     return Unexpected(NotSupported(F("useHierarchy"), "cgroup v2 is always hierarchical"));
@@ -84,7 +86,8 @@ Status ApplyMemory(const Leaf& leaf, const oci::MemoryResources& m) {
     }
   }
   if (limit != 0) BERTH_TRY(WriteField(F("limit"), dir, "memory.max", Bytes(limit)));
-  if (reservation != 0) BERTH_TRY(WriteField(F("reservation"), dir, "memory.low", Bytes(reservation)));
+  if (reservation != 0)
+    BERTH_TRY(WriteField(F("reservation"), dir, "memory.low", Bytes(reservation)));
   return Ok();
 }
 
@@ -107,7 +110,8 @@ Status ReadMemoryStats(const std::string& dir, MemoryStats& out, uint64_t& oom_k
     BERTH_ASSIGN_OR_RETURN(uint64_t swap, ReadUint(dir, "memory.swap.current"));
     BERTH_ASSIGN_OR_RETURN(uint64_t swap_max, ReadUint(dir, "memory.swap.max"));
     out.swap.usage = swap + out.usage.usage;
-    out.swap.limit = (swap_max == kMax || out.usage.limit == kMax) ? kMax : swap_max + out.usage.limit;
+    out.swap.limit =
+        (swap_max == kMax || out.usage.limit == kMax) ? kMax : swap_max + out.usage.limit;
   }
   return Ok();
 }

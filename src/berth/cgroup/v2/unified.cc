@@ -10,8 +10,8 @@ Status ApplyUnified(const Leaf& leaf, const std::map<std::string, std::string>& 
   for (const auto& [key, value] : kv) {
     std::string field = StrCat("linux.resources.unified[\"", key, "\"]");
     // Only files of the leaf itself: no path separators, no way out of the directory.
-    if (key.empty() || key.find('/') != std::string::npos ||
-        key.find("..") != std::string::npos || key[0] == '.') {
+    if (key.empty() || key.find('/') != std::string::npos || key.find("..") != std::string::npos ||
+        key[0] == '.') {
       return InvalidArgument(StrCat(field, ": not a file name of the container's cgroup"));
     }
     if (!HasFile(leaf.dir(), key)) {

@@ -1,0 +1,82 @@
+#include "berth/runtime/container_state.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "berth/base/file.h"
+#include "berth/sys/process.h"
+
+namespace berth::runtime {
+namespace {
+
+class ContainerStateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/berth-state-test.XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+  }
+  void TearDown() override { ASSERT_TRUE(RemoveAll(root_).has_value()); }
+  ContainerRecord Sample(const std::string& id) {
+    ContainerRecord r;
+    r.id = id;
+    r.bundle = "/b";
+    r.rootfs = "/b/rootfs";
+    r.pid = ::getpid();
+    r.pid_start_time = 1;  // not ours: the init is "gone"
+    r.created = NowRfc3339Nano();
+    r.config = Json{{"ociVersion", "1.0.0"}};
+    r.cgroup_paths = {{"pids", "/sys/fs/cgroup/pids/x"}};
+    r.namespaces = {"pid", "mount"};
+    return r;
+  }
+  std::string root_;
+};
+
+TEST_F(ContainerStateTest, SaveLoadRoundTrip) {
+  ASSERT_TRUE(::mkdir((root_ + "/c1").c_str(), 0700) == 0);
+  ContainerRecord r = Sample("c1");
+  ASSERT_TRUE(SaveRecord(root_, r).has_value());
+  auto back = LoadRecord(root_, "c1");
+  ASSERT_TRUE(back.has_value()) << back.error().message();
+  EXPECT_EQ(back->ToJson(), r.ToJson());
+  auto ids = ListIds(root_);
+  ASSERT_TRUE(ids.has_value());
+  EXPECT_EQ(*ids, std::vector<std::string>{"c1"});
+}
+
+TEST_F(ContainerStateTest, MissingContainerIsNotFound) {
+  auto r = LoadRecord(root_, "nope");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(r.error().message(), "container `nope` does not exist");
+}
+
+TEST_F(ContainerStateTest, StatusFollowsTheInit) {
+  ASSERT_TRUE(::mkdir((root_ + "/c2").c_str(), 0700) == 0);
+  ContainerRecord r = Sample("c2");
+  EXPECT_EQ(*GetStatus(root_, r), ContainerStatus::kStopped);  // start time does not match
+  r.pid_start_time = *sys::ProcessStartTime(::getpid());
+  EXPECT_EQ(*GetStatus(root_, r), ContainerStatus::kRunning);
+  ASSERT_TRUE(WriteFile(root_ + "/c2/exec.fifo", "").has_value());
+  EXPECT_EQ(*GetStatus(root_, r), ContainerStatus::kCreated);
+}
+
+TEST(ContainerIdTest, Validation) {
+  EXPECT_TRUE(ValidateId("abc-1.2_x+y").has_value());
+  EXPECT_FALSE(ValidateId("").has_value());
+  EXPECT_FALSE(ValidateId("..").has_value());
+  EXPECT_FALSE(ValidateId("a/b").has_value());
+  EXPECT_FALSE(ValidateId("a b").has_value());
+}
+
+TEST(ContainerTimeTest, RfcFormat) {
+  std::string t = NowRfc3339Nano();
+  EXPECT_EQ(t.size() >= 20, true);
+  EXPECT_EQ(t.back(), 'Z');
+  EXPECT_EQ(t[10], 'T');
+}
+
+}  // namespace
+}  // namespace berth::runtime
