@@ -273,6 +273,31 @@ TEST_P(BadConfigTest, IsRefusedNamingTheField) {
 INSTANTIATE_TEST_SUITE_P(Configs, BadConfigTest, ::testing::ValuesIn(kBadConfigs),
                          [](const auto& info) { return std::string(info.param.name); });
 
+TEST_F(ErrorsTest, ErrorsGoToTheJsonLogFile) {
+  // containerd and podman pass --log FILE --log-format json and read the error from there.
+  AddMount(bundle().spec(), "/mnt/x", "bind", dir() + "/no-such-source", {"rbind"});
+  ASSERT_TRUE(bundle().Write().has_value());
+  std::string log = dir() + "/runtime-log.json";
+  std::string id = NewId();
+  CommandResult c = rt().Run(
+      {"--log", log, "--log-format", "json", "create", "--bundle", bundle().dir(), id});
+  EXPECT_NE(c.exit_code, 0);
+  auto text = ReadFile(log);
+  ASSERT_TRUE(text.has_value()) << "no log file written";
+  bool error_line = false;
+  for (const auto& line : SplitNonEmpty(*text, '\n')) {
+    Json j = Json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << "not a JSON line: " << line;
+    EXPECT_TRUE(j.contains("msg") && j.contains("level") && j.contains("time")) << line;
+    if (j.value("level", "") == "error") {
+      error_line = true;
+      EXPECT_THAT(j.value("msg", ""), HasSubstr("no-such-source")) << line;
+    }
+  }
+  EXPECT_TRUE(error_line) << *text;
+  ExpectNoLeaks();
+}
+
 TEST_F(ErrorsTest, MissingConfigOrRootfsFails) {
   std::string id = NewId();
   CommandResult no_config = rt().Create(id, bundle().dir());  // config.json never written

@@ -96,6 +96,7 @@ TEST_F(NamespacesTest, CgroupNamespaceHidesTheHostPath) {
   CommandResult r = RunProbe({"/probe", "report", "cgroup"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   Json rep = ProbeLine(r.out, "report");
+  ASSERT_FALSE(rep["cgroup"].empty()) << r.Describe();
   for (const auto& line : rep["cgroup"]) {
     EXPECT_TRUE(line.get<std::string>().ends_with(":/")) << line;
   }

@@ -288,6 +288,17 @@ TEST_F(SecurityTest, DestinationSwappedDuringSetupStaysInside) {
   stop = true;
   swapper.join();
   EXPECT_EQ(ReadFile(host + "/canary").value_or(""), "host");
+  // Control: with the destinations left as plain directories the same bundle runs.
+  std::error_code ec;
+  for (const char* name : {"/flip", "/mask"}) {
+    fs::remove_all(data + name, ec);
+    fs::create_directory(data + name, ec);
+  }
+  SetArgs(bundle().spec(), {"/probe", "report", "mounts"});
+  CommandResult control = RunBundle(NewId(), bundle());
+  ASSERT_EQ(control.exit_code, 0) << control.Describe();
+  EXPECT_EQ(MountAt(ProbeLine(control.out, "report"), "/data/flip")["fs_type"], "tmpfs");
+  EXPECT_THAT(HostMountsUnder(host), ElementsAre(host));
   ExpectNoLeaks();
 }
 
@@ -310,6 +321,7 @@ TEST_F(SecurityTest, ProcSymlinkInRootfsDoesNotDefeatMasks) {
   if (r.exit_code != 0) {
     SUCCEED() << "refused a symlinked /proc: " << r.err;
   } else {
+    ASSERT_EQ(ProbeLinesFor(r.out, "read").size(), 2u) << r.Describe();
     for (const auto& read : ProbeLinesFor(r.out, "read")) {
       if (read.value("ok", false)) {
         EXPECT_EQ(read["size"], 0) << "unmasked: " << read;
@@ -327,6 +339,7 @@ TEST_F(SecurityTest, CwdThroughProcSelfFdStaysInside) {
     CommandResult r = RunProbe(Sh("/probe report cwd; /probe ls ."));
     if (r.exit_code != 0) continue;  // refused: fine
     Json rep = ProbeLine(r.out, "report");
+    ASSERT_TRUE(rep.value("ok", false)) << "fd " << fd << ": ran but no report: " << r.out;
     std::string cwd = rep.value("cwd", "");
     EXPECT_FALSE(cwd.starts_with("(unreachable)")) << "fd " << fd << ": cwd on the host: "
                                                    << cwd;
@@ -343,8 +356,11 @@ TEST_F(SecurityTest, ExecCwdThroughProcSelfFdStaysInside) {
     CommandResult e = rt().Exec(id, {"/probe", "report", "cwd"},
                                 {"--cwd", StrCat("/proc/self/fd/", fd)});
     if (e.exit_code != 0) continue;
-    std::string cwd = ProbeLine(e.out, "report").value("cwd", "");
+    Json rep = ProbeLine(e.out, "report");
+    ASSERT_TRUE(rep.value("ok", false)) << "fd " << fd << ": ran but no report: " << e.out;
+    std::string cwd = rep.value("cwd", "");
     EXPECT_FALSE(cwd.starts_with("(unreachable)")) << "fd " << fd << ": " << cwd;
+    EXPECT_FALSE(cwd.empty()) << "fd " << fd << ": " << e.out;
   }
   EXPECT_TRUE(rt().Delete(id, true).ok());
   ExpectNoLeaks();

@@ -31,7 +31,17 @@ Result<Layout> LayoutFromMountInfo(std::string_view mountinfo) {
   BERTH_ASSIGN_OR_RETURN(auto mounts, sys::ParseMountInfo(mountinfo));
   Layout layout;
   bool has_v1_controller = false;
-  for (const sys::MountInfo& m : mounts) {
+  // A mount point covered by a later mount (e.g. a tmpfs over /sys/fs/cgroup/unified, which is
+  // how tools hide a hybrid host's cgroup2 from crun) is not reachable: skip it.
+  auto shadowed = [&](size_t i) {
+    for (size_t j = i + 1; j < mounts.size(); ++j) {
+      if (mounts[j].mount_point == mounts[i].mount_point) return true;
+    }
+    return false;
+  };
+  for (size_t i = 0; i < mounts.size(); ++i) {
+    const sys::MountInfo& m = mounts[i];
+    if (shadowed(i)) continue;
     if (m.fs_type == "cgroup2") {
       // The first cgroup2 mount wins; later ones are bind mounts of the same hierarchy.
       if (layout.unified_mount.empty()) {

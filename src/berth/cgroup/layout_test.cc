@@ -92,3 +92,22 @@ TEST(LayoutTest, FeaturesJson) {
 
 }  // namespace
 }  // namespace berth::cgroup
+
+namespace berth::cgroup {
+namespace {
+
+TEST(LayoutShadowTest, MountCoveredByTmpfsIsIgnored) {
+  const char* text =
+      "30 22 0:26 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"
+      "31 30 0:27 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n"
+      "32 30 0:28 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n"
+      "40 32 0:50 / /sys/fs/cgroup/unified rw - tmpfs hide rw\n";
+  auto l = LayoutFromMountInfo(text);
+  ASSERT_TRUE(l.has_value()) << l.error().message();
+  EXPECT_EQ(l->mode, Mode::kLegacy);
+  EXPECT_TRUE(l->unified_mount.empty());
+  EXPECT_EQ(l->v1_mounts.at("pids"), "/sys/fs/cgroup/pids");
+}
+
+}  // namespace
+}  // namespace berth::cgroup

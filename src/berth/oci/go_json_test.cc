@@ -18,7 +18,8 @@ TEST(GoJsonTest, CompactAndIndentedLayout) {
 TEST(GoJsonTest, EscapesLikeEncodingJson) {
   OrderedJson s = std::string("a\"\\\n\r\t\b\f\x01<>&\x7f/é\u2028\u2029");
   EXPECT_EQ(GoJsonMarshal(s),
-            "\"a\\\"\\\\\\n\\r\\t\\u0008\\u000c\\u0001\\u003c\\u003e\\u0026\x7f/é\\u2028\\u2029\"");
+            "\"a\\\"\\\\\\n\\r\\t\\u0008\\u000c\\u0001"
+            "\\u003c\\u003e\\u0026\x7f/é\\u2028\\u2029\"");
 }
 
 TEST(GoJsonTest, ReplacesInvalidUtf8) {

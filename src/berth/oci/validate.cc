@@ -232,8 +232,8 @@ Status Validate(const Spec& spec, std::vector<std::string>* warnings) {
   for (const auto& [key, value] : spec.annotations)
     if (key.empty()) return FieldError("annotations", "keys must not be empty");
 
-  static const Linux kNoLinux;
-  const Linux& linux_config = spec.linux_config ? *spec.linux_config : kNoLinux;
+  const Linux no_linux;  // no linux section: nothing is namespaced
+  const Linux& linux_config = spec.linux_config ? *spec.linux_config : no_linux;
   BERTH_TRY(internal::CheckUtsFields(spec, linux_config));
   if (spec.linux_config) BERTH_TRY(internal::CheckLinux(linux_config));
   return Ok();

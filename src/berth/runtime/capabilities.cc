@@ -62,7 +62,7 @@ constexpr std::string_view kNames[] = {
     "CAP_BPF",
     "CAP_CHECKPOINT_RESTORE",
 };
-constexpr int kKnown = static_cast<int>(std::size(kNames));
+constexpr int kKnown = static_cast<int>(std::size(kNames));  // 41: fits an int
 static_assert(kKnown == CAP_CHECKPOINT_RESTORE + 1);
 static_assert(CAP_SYS_ADMIN == 21 && CAP_SYS_RESOURCE == 24 && CAP_BPF == 39);
 // Sets are 64-bit masks (two 32-bit capset words).
@@ -82,7 +82,7 @@ int ReadLastCapability() {
   auto text = ReadFile("/proc/sys/kernel/cap_last_cap");
   if (text.has_value()) {
     auto n = ParseInt64(Trim(*text), "cap_last_cap");
-    if (n.has_value() && *n >= 0 && *n <= kMaxCap) return static_cast<int>(*n);
+    if (n.has_value() && *n >= 0 && *n <= kMaxCap) return static_cast<int>(*n);  // 0..63
   }
   // No /proc (already inside the container's rootfs): PR_CAPBSET_READ fails with EINVAL
   // for the first capability the kernel does not know.

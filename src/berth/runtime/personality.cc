@@ -12,6 +12,7 @@ Result<unsigned long> ResolvePersonality(const oci::Personality& p) {
     // runtime-spec 1.2 defines no flags; the others personality(2) knows (ADDR_NO_RANDOMIZE,
     // READ_IMPLIES_EXEC, ...) weaken the process, so none is passed through.
     return InvalidArgument(StrCat(kField, ".flags[0]: unsupported flag ", Quote(p.flags[0])));
+  // PER_* are enumerators; personality(2) takes an unsigned long.
   if (p.domain == "LINUX") return static_cast<unsigned long>(PER_LINUX);
   if (p.domain == "LINUX32") return static_cast<unsigned long>(PER_LINUX32);
   if (p.domain.empty()) return InvalidArgument(StrCat(kField, ".domain: is required"));

@@ -47,6 +47,7 @@ std::string_view RlimitName(int resource) {
 }
 
 std::string LimitText(rlim_t v) {
+  // rlim_t is an unsigned long here; StrCat prints it as the 64-bit number it is.
   return v == RLIM_INFINITY ? std::string("unlimited") : StrCat(static_cast<uint64_t>(v));
 }
 
@@ -70,7 +71,7 @@ std::optional<rlim_t> NrOpen() {
   if (!text.has_value()) return std::nullopt;
   auto n = ParseUint64(Trim(*text), "nr_open");
   if (!n.has_value()) return std::nullopt;
-  return static_cast<rlim_t>(*n);
+  return static_cast<rlim_t>(*n);  // same width (64 bits) on Linux
 }
 
 }  // namespace
@@ -96,7 +97,7 @@ Result<std::vector<ResolvedRlimit>> ResolveRlimits(const std::vector<oci::Rlimit
       // runtime-spec: duplicated entries of one type MUST be an error.
       return InvalidArgument(StrCat(at, ".type: ", Quote(r.type), " is already set by ", field, "[",
                                     first_index[resource], "]"));
-    first_index[resource] = static_cast<int>(i);
+    first_index[resource] = static_cast<int>(i);  // a config has far fewer than 2^31 entries
     if (r.soft > r.hard)
       return InvalidArgument(StrCat(at, ": soft limit ", LimitText(r.soft),
                                     " is above the hard limit ", LimitText(r.hard)));
@@ -155,7 +156,7 @@ Result<int> ClampOomScoreAdj(int requested) {
   if (HasEffectiveCapability(CAP_SYS_RESOURCE) && InInitialUserNamespace()) return requested;
   log::Warn(StrCat(kField, ": ", requested, " is below this process's oom_score_adj (", current,
                    "), and lowering it needs CAP_SYS_RESOURCE; set to ", current));
-  return static_cast<int>(current);
+  return static_cast<int>(current);  // the kernel keeps it within -1000..1000
 }
 
 Status ApplyOomScoreAdj(int value) {

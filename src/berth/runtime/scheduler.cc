@@ -138,6 +138,7 @@ Result<int> ResolveIoPriority(const oci::IoPriority& p) {
     return InvalidArgument(StrCat(kIoField, ".class: unknown class ", Quote(p.io_class)));
   if (p.priority < 0 || p.priority >= IOPRIO_NR_LEVELS)
     return InvalidArgument(StrCat(kIoField, ".priority: ", p.priority, " is outside 0 to 7"));
+  // IOPRIO_PRIO_VALUE is 16 bits computed in unsigned long; ioprio_set takes an int.
   return static_cast<int>(IOPRIO_PRIO_VALUE(cls->io_class, p.priority));
 }
 

@@ -392,6 +392,7 @@ Result<SeccompProgram> CompileSeccomp(const oci::Seccomp& s, std::string_view fi
     log::Warn(StrCat(field, ".flags[", *flags.wait_killable_index,
                      "]: `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV` ignored: no rule uses "
                      "`SCMP_ACT_NOTIFY`"));
+    // The uapi flag is an unsigned long; the mask is cut to the width of `flags`.
     program.flags &= ~static_cast<unsigned int>(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
   }
   if (ProbeFlags(program.flags) == Probe::kNo)
@@ -421,6 +422,7 @@ Result<UniqueFd> LoadSeccomp(const SeccompProgram& program) {
       return ErrnoFail("load seccomp filter (needs no_new_privs or CAP_SYS_ADMIN)");
     return ErrnoFail("load seccomp filter");
   }
+  // With NEW_LISTENER the return value is the listener fd (an int in a long).
   if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) return UniqueFd(static_cast<int>(rc));
   // Without a listener, TSYNC reports a thread it could not synchronize by its id.
   if (rc > 0)

@@ -69,7 +69,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::string
   CommandResult res;
   res.argv = argv;
   int n = counter++;
-  std::string base = StrCat(work_dir, "/cmd-", n);
+  // The pid keeps names apart when several test processes share `work_dir`.
+  std::string base = StrCat(work_dir, "/cmd-", ::getpid(), "-", n);
   res.out_path = base + ".out";
   res.err_path = base + ".err";
 

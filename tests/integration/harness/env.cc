@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 
 #include "berth/base/file.h"
@@ -30,7 +31,16 @@ std::string RuntimePath() {
   return p.empty() ? Getenv("BERTH_RUNTIME_BUILT") : p;
 }
 
-std::string ProbePath() { return Getenv("BERTH_PROBE"); }
+std::string ProbePath() {
+  std::string p = Getenv("BERTH_PROBE");
+  if (!p.empty()) return p;
+  // Next to the build's test binaries: <build>/tests/integration/X -> <build>/tests/probe.
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  auto probe = self.parent_path().parent_path() / "probe" / "berth-probe";
+  return ::access(probe.c_str(), X_OK) == 0 ? probe.string() : "";
+}
 
 std::string BusyboxPath() {
   for (const char* p : {"/bin/busybox", "/usr/bin/busybox"}) {

@@ -2,7 +2,8 @@
 //
 //   BERTH_RUNTIME        the runtime under test (e.g. /usr/sbin/runc to check the tests)
 //   BERTH_RUNTIME_BUILT  set by CMake: the berth-runtime built with the tests
-//   BERTH_PROBE          the static probe binary copied into every rootfs
+//   BERTH_PROBE          the static probe binary copied into every rootfs (default: the
+//                        build's tests/probe/berth-probe next to the test binary)
 //   BERTH_ITEST_TMP      where bundles go (default /tmp/berth-itest)
 #pragma once
 
