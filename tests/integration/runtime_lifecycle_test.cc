@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <map>
 #include <regex>
 #include <set>
 #include <thread>
@@ -83,7 +84,7 @@ TEST_F(LifecycleTest, RunExitCodeZeroAndEmptyOutput) {
 
 TEST_F(LifecycleTest, CreateStateStartDelete) {
   std::string id = NewId();
-  SetArgs(bundle().spec(), {"/probe", "sleep", "1.5"});
+  SetArgs(bundle().spec(), Sh("echo '{\"cmd\":\"started\"}'; /probe sleep 1.5"));
   ASSERT_TRUE(bundle().Write().has_value());
   CommandResult c = rt().Create(id, bundle().dir());
   ASSERT_TRUE(c.ok()) << c.Describe();
@@ -103,15 +104,15 @@ TEST_F(LifecycleTest, CreateStateStartDelete) {
   EXPECT_TRUE((*st)["owner"].is_string());
   int pid = (*st)["pid"];
   EXPECT_TRUE(ProcessAlive(pid)) << "created container's pid " << pid << " is not alive";
-  // The user process has not run yet: nothing may have executed the probe.
-  auto exe = ReadFile(StrCat("/proc/", pid, "/cmdline"));
-  EXPECT_TRUE(exe.has_value());
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // The user process must not run before `start`.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(rt().Status(id), "created") << "a created container must wait for start";
+  EXPECT_EQ(c.ReadOut(), "") << "the process ran before start";
 
   CommandResult s = rt().Start(id);
   ASSERT_TRUE(s.ok()) << s.Describe();
   EXPECT_EQ(rt().Status(id), "running");
+  WaitForProbeLine(c, "started");
   EXPECT_EQ(rt().Pid(id), pid) << "start keeps the pid of create";
   // start of a running container fails.
   EXPECT_NE(rt().Start(id).exit_code, 0);

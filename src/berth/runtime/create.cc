@@ -329,9 +329,10 @@ Status Start(const GlobalOptions& g, const std::string& id) {
     return Fail(ErrorCode::kFailedPrecondition,
                 StrCat("cannot start an already ", StatusName(st), " container"));
   }
+  // The pidfd first: opening the fifo releases the init, which may exit at once.
+  BERTH_ASSIGN_OR_RETURN(UniqueFd pidfd, OpenInitPidfd(rec));
   std::string fifo = StrCat(ContainerDir(g.root, id), "/", kExecFifo);
   BERTH_ASSIGN_OR_RETURN(UniqueFd ff, OpenFile(fifo, O_RDONLY | O_NONBLOCK));
-  BERTH_ASSIGN_OR_RETURN(UniqueFd pidfd, OpenInitPidfd(rec));
   struct pollfd fds[2] = {{ff.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
   while (true) {
     int n = ::poll(fds, 2, -1);

@@ -89,7 +89,10 @@ Result<std::string> ExecSetUp(ExecChildPlan& p, std::vector<std::string>* env) {
     ::_exit(1);
   }
   if (!p.sync->Send(SyncType::kReady) || !p.sync->Expect(SyncType::kStart)) ::_exit(1);
+  // The death signal survives exec: clear it before the runtime may exit (--detach), and only
+  // then tell it so.
   ::prctl(PR_SET_PDEATHSIG, 0);
+  (void)p.sync->Send(SyncType::kAck);
   p.sync->Close();
   Error err = FinalizeAndExec(p.process, *path, env);
   log::Error(err.message());
@@ -130,7 +133,7 @@ Result<int> Exec(const GlobalOptions& g, const std::string& id, const ExecOption
     return InvalidArgument("cannot allocate a tty for a detached process without --console-socket");
   }
   ProcessPlan proc;
-  BERTH_TRY(ResolveProcessPlan(spec, o.process, &proc));
+  BERTH_TRY(ResolveProcessPlan(spec, o.process, &proc, /*quiet=*/true));
   std::optional<SeccompProgram> seccomp;
   UniqueFd seccomp_memfd;
   if (spec.linux_config && spec.linux_config->seccomp) {
@@ -219,6 +222,8 @@ Result<int> Exec(const GlobalOptions& g, const std::string& id, const ExecOption
                   "--pid-file");
   }
   BERTH_TRY(sync.Send(SyncType::kStart));
+  // Wait until the child no longer dies with us (EOF: it already exited, also fine).
+  (void)sync.Recv();
   sync.Close();
   if (o.detach) {
     child.Release();

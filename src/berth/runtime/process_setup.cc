@@ -65,12 +65,13 @@ Status LoadHere(const ProcessPlan& plan) {
 
 }  // namespace
 
-Status ResolveProcessPlan(const oci::Spec& spec, const oci::Process& process, ProcessPlan* plan) {
+Status ResolveProcessPlan(const oci::Spec& spec, const oci::Process& process, ProcessPlan* plan,
+                          bool quiet) {
   plan->process = &process;
   if (process.capabilities) {
     BERTH_ASSIGN_OR_RETURN(plan->caps, ResolveCapabilities(*process.capabilities));
   }
-  BERTH_ASSIGN_OR_RETURN(plan->rlimits, ResolveRlimits(process.rlimits));
+  BERTH_ASSIGN_OR_RETURN(plan->rlimits, ResolveRlimits(process.rlimits, "process.rlimits", !quiet));
   if (spec.linux_config && spec.linux_config->personality) {
     BERTH_ASSIGN_OR_RETURN(unsigned long p, ResolvePersonality(*spec.linux_config->personality));
     plan->personality = p;

@@ -32,8 +32,10 @@ struct ProcessPlan {
   bool setgroups_allowed = true;
 };
 
-// Resolves process-level settings in the parent; errors name the fields.
-Status ResolveProcessPlan(const oci::Spec& spec, const oci::Process& process, ProcessPlan* plan);
+// Resolves process-level settings in the parent; errors name the fields. `quiet`: limits
+// adjusted to the host are reported at info level only (exec; create already warned).
+Status ResolveProcessPlan(const oci::Spec& spec, const oci::Process& process, ProcessPlan* plan,
+                          bool quiet = false);
 
 // PATH lookup inside the container (after pivot_root), as runc does it; the error message
 // contains "executable file not found in $PATH" / "no such file or directory" /

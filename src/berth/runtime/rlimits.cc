@@ -83,7 +83,7 @@ Result<int> RlimitFromName(std::string_view name) {
 }
 
 Result<std::vector<ResolvedRlimit>> ResolveRlimits(const std::vector<oci::Rlimit>& rlimits,
-                                                   std::string_view field) {
+                                                   std::string_view field, bool warn) {
   std::vector<ResolvedRlimit> out;
   out.reserve(rlimits.size());
   int first_index[RLIM_NLIMITS];
@@ -125,9 +125,15 @@ Result<std::vector<ResolvedRlimit>> ResolveRlimits(const std::vector<oci::Rlimit
     if (res.limit.rlim_max > ceiling) {
       res.limit.rlim_max = ceiling;
       res.limit.rlim_cur = std::min(res.limit.rlim_cur, ceiling);
-      log::Warn(StrCat(at, ": ", Quote(r.type), " ", LimitText(r.soft), "/", LimitText(r.hard),
-                       " (soft/hard) is above ", why, " (", LimitText(ceiling), "); set to ",
-                       LimitText(res.limit.rlim_cur), "/", LimitText(res.limit.rlim_max)));
+      std::string msg = StrCat(at, ": ", Quote(r.type), " ", LimitText(r.soft), "/",
+                               LimitText(r.hard), " (soft/hard) is above ", why, " (",
+                               LimitText(ceiling), "); set to ", LimitText(res.limit.rlim_cur),
+                               "/", LimitText(res.limit.rlim_max));
+      if (warn) {
+        log::Warn(msg);
+      } else {
+        log::Info(msg);
+      }
     }
     out.push_back(res);
   }

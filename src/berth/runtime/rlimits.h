@@ -25,8 +25,11 @@ struct ResolvedRlimit {
 // with a warning that says so; RLIMIT_NOFILE is also capped to fs.nr_open. The decision is
 // made for the calling process, so call it in the process that applies the limits (or one
 // with the same limits, privileges and user namespace).
+// `warn` false reports capping at info level only (`exec`: the user was told at create, and
+// conmon shows an exec's stderr to the user on every call).
 Result<std::vector<ResolvedRlimit>> ResolveRlimits(const std::vector<oci::Rlimit>& rlimits,
-                                                   std::string_view field = "process.rlimits");
+                                                   std::string_view field = "process.rlimits",
+                                                   bool warn = true);
 Status ApplyRlimits(const std::vector<ResolvedRlimit>& rlimits);
 
 // The oom_score_adj the caller may set: a negative value below the caller's own is clamped

@@ -14,6 +14,7 @@
 #include "berth/base/strings.h"
 #include "berth/cgroup/manager.h"
 #include "berth/oci/default_spec.h"
+#include "berth/oci/go_json.h"
 #include "berth/runtime/capabilities.h"
 #include "berth/runtime/mount_options.h"
 #include "berth/runtime/seccomp.h"
@@ -116,7 +117,7 @@ void AddInfoCommands(CLI::App& app, const Globals& g, std::vector<Command>& out)
                          st.owner = OwnerOf(runtime::ContainerDir(g.root, c.record.id));
                          arr.push_back(oci::StateToJson(st));
                        }
-                       std::printf("%s\n", arr.dump().c_str());
+                       std::printf("%s\n", oci::GoJsonMarshal(arr).c_str());
                        return 0;
                      }
                      std::vector<std::vector<std::string>> rows = {
