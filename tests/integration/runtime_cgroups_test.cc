@@ -1,11 +1,10 @@
 // Cgroups as the host kernel sees them: limits in the container's cgroup files, a fork bomb
 // held by pids.max, the OOM killer at the memory limit, where cgroupsPath puts the container
 // (absolute, relative, absent: under the caller's cgroup), annotations in state.
-#include <signal.h>
-#include <unistd.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "berth/base/file.h"
 #include "berth/base/strings.h"
@@ -82,8 +81,7 @@ TEST_F(CgroupsTest, ForkBombIsCappedByPidsLimit) {
 TEST_F(CgroupsTest, MemoryLimitTriggersTheOomKiller) {
   bundle().spec()["linux"]["resources"]["memory"] = {{"limit", 32 << 20}};
   // No swap to escape to: swap limit = memory limit where the kernel accounts swap.
-  if (PathExists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes") ||
-      ControllerIsV2("memory")) {
+  if (PathExists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes") || ControllerIsV2("memory")) {
     bundle().spec()["linux"]["resources"]["memory"]["swap"] = 32 << 20;
   }
   CommandResult r = RunProbe({"/probe", "alloc", "256"});

@@ -1,11 +1,10 @@
 // terminal: true with --console-socket: the runtime sends the pty master to our socket with
 // SCM_RIGHTS; the container's stdio is the pty slave (isatty, /dev/console), input written
 // to the master reaches the process, and its output comes back.
-#include <sys/ioctl.h>
-#include <unistd.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "berth/base/strings.h"
 #include "harness/console.h"
@@ -43,8 +42,10 @@ TEST_F(ConsoleTest, PtyMasterArrivesAndCarriesStdio) {
   ASSERT_TRUE(master.valid());
   ASSERT_TRUE(rt().Start(id).ok());
   std::string out = ReadUntil(
-      master.get(), [](const std::string& t) { return t.find("\"isatty\"") != std::string::npos &&
-                                                      t.find('\n') != std::string::npos; },
+      master.get(),
+      [](const std::string& t) {
+        return t.find("\"isatty\"") != std::string::npos && t.find('\n') != std::string::npos;
+      },
       std::chrono::seconds(10));
   Json tty = ProbeLine(out, "tty");
   ASSERT_TRUE(tty.value("ok", false)) << "no tty report through the pty: " << out;
@@ -55,8 +56,10 @@ TEST_F(ConsoleTest, PtyMasterArrivesAndCarriesStdio) {
   const std::string line = "hello-from-test\n";
   ASSERT_EQ(::write(master.get(), line.data(), line.size()), static_cast<ssize_t>(line.size()));
   std::string more = ReadUntil(
-      master.get(), [](const std::string& t) { return t.find("\"read\"") != std::string::npos &&
-                                                      t.rfind('\n') > t.find("\"read\""); },
+      master.get(),
+      [](const std::string& t) {
+        return t.find("\"read\"") != std::string::npos && t.rfind('\n') > t.find("\"read\"");
+      },
       std::chrono::seconds(10));
   EXPECT_EQ(ProbeLine(more, "tty")["read"], "hello-from-test") << more;
   EXPECT_EQ(rt().WaitForStatus(id, "stopped"), "stopped");
@@ -70,8 +73,10 @@ TEST_F(ConsoleTest, DevConsoleIsThePty) {
   ASSERT_TRUE(master.valid());
   ASSERT_TRUE(rt().Start(id).ok());
   std::string out = ReadUntil(
-      master.get(), [](const std::string& t) { return t.find("\"report\"") != std::string::npos &&
-                                                      t.rfind('\n') > t.find("\"report\""); },
+      master.get(),
+      [](const std::string& t) {
+        return t.find("\"report\"") != std::string::npos && t.rfind('\n') > t.find("\"report\"");
+      },
       std::chrono::seconds(10));
   Json st = ProbeLine(out, "stat");
   ASSERT_TRUE(st.value("ok", false)) << out;
@@ -123,8 +128,8 @@ TEST_F(ConsoleTest, ExecWithTty) {
   CreateAndStart(id, bundle());
   auto sock = ConsoleSocket::Listen(dir() + "/exec-console.sock");
   ASSERT_TRUE(sock.has_value());
-  CommandResult e = rt().Exec(id, {"/probe", "tty"},
-                              {"--tty", "--detach", "--console-socket", sock->path()});
+  CommandResult e =
+      rt().Exec(id, {"/probe", "tty"}, {"--tty", "--detach", "--console-socket", sock->path()});
   ASSERT_TRUE(e.ok()) << e.Describe();
   auto master = sock->ReceiveMaster(std::chrono::seconds(5));
   ASSERT_TRUE(master.has_value()) << master.error().message();

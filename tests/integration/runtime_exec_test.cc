@@ -1,13 +1,12 @@
 // `exec`: a new process in a running container, with runc's flags (--env, --cwd, --user,
 // --process, --detach, --pid-file, --cap) and its exit code propagated.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <thread>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "berth/base/file.h"
 #include "berth/base/strings.h"
@@ -53,9 +52,8 @@ TEST_F(ExecTest, JoinsTheContainerAndPropagatesExitCode) {
   }
   EXPECT_EQ(rep["hostname"], "runc");
   // The same cgroups as the init.
-  EXPECT_EQ(rep["cgroup"], Json(Split(std::string(Trim(*ReadFile(StrCat("/proc/", init,
-                                                                           "/cgroup")))),
-                                      '\n')));
+  EXPECT_EQ(rep["cgroup"],
+            Json(Split(std::string(Trim(*ReadFile(StrCat("/proc/", init, "/cgroup")))), '\n')));
   // The config's environment and capabilities apply to exec'd processes too.
   EXPECT_TRUE(HasEnv(rep, "BERTH_ITEST=" + tag()));
   EXPECT_EQ(rep["caps"]["bounding"].get<uint64_t>(), 0x20000420u);
@@ -82,9 +80,9 @@ TEST_F(ExecTest, ExitCodeOfSignalledProcess) {
 
 TEST_F(ExecTest, EnvCwdUser) {
   std::string id = StartSleeper();
-  CommandResult r = rt().Exec(id, {"/probe", "report"},
-                              {"--env", "FOO=bar", "--env", "TERM=dumb", "--cwd", "/tmp",
-                               "--user", "1000:1000"});
+  CommandResult r =
+      rt().Exec(id, {"/probe", "report"},
+                {"--env", "FOO=bar", "--env", "TERM=dumb", "--cwd", "/tmp", "--user", "1000:1000"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   Json rep = ProbeLine(r.out, "report");
   EXPECT_TRUE(HasEnv(rep, "FOO=bar"));
@@ -150,8 +148,7 @@ TEST_F(ExecTest, HomeComesFromPasswdUnlessSet) {
 TEST_F(ExecTest, DetachedWithPidFile) {
   std::string id = StartSleeper();
   std::string pid_file = dir() + "/exec.pid";
-  CommandResult r = rt().Exec(id, {"/probe", "sleep", "100"}, {"--detach", "--pid-file",
-                                                               pid_file});
+  CommandResult r = rt().Exec(id, {"/probe", "sleep", "100"}, {"--detach", "--pid-file", pid_file});
   ASSERT_TRUE(r.ok()) << r.Describe();
   EXPECT_LT(r.elapsed, std::chrono::seconds(10));
   auto text = ReadFile(pid_file);

@@ -1,12 +1,11 @@
 // Failures: every failing create/run exits non-zero, names what is at fault (berth's
 // wording; skipped under runc) and leaves nothing behind; berth's failpoints prove each
 // setup step rolls back; CLI errors (unknown ids, duplicate ids, bad config.json).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <functional>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "berth/base/file.h"
 #include "berth/base/strings.h"
@@ -38,23 +37,21 @@ const FailureCase kFailureCases[] = {
      },
      "RLIMIT_BOGUS"},
     {"FailingCreateRuntimeHook",
-     [](Json& s, const std::string&) {
-       AddHook(s, "createRuntime", "/bin/false", {"false"});
-     },
+     [](Json& s, const std::string&) { AddHook(s, "createRuntime", "/bin/false", {"false"}); },
      "createRuntime"},
-    {"MissingExecutable",
-     [](Json& s, const std::string&) { SetArgs(s, {"/no-such-binary"}); },
+    {"MissingExecutable", [](Json& s, const std::string&) { SetArgs(s, {"/no-such-binary"}); },
      "/no-such-binary"},
     {"InvalidCpuset",
-     [](Json& s, const std::string&) { s["linux"]["resources"]["cpu"] = {{"cpus", "999"}}; },
+     [](Json& s, const std::string&) {
+       s["linux"]["resources"]["cpu"] = {{"cpus", "999"}};
+     },
      "cpuset"},
     {"MemoryLimitBelowUsage",
      [](Json& s, const std::string&) {
        s["linux"]["resources"]["memory"] = {{"limit", 4096}};
      },
      "memory"},
-    {"UserNamespaceWithoutMappings",
-     [](Json& s, const std::string&) { SetNamespace(s, "user"); },
+    {"UserNamespaceWithoutMappings", [](Json& s, const std::string&) { SetNamespace(s, "user"); },
      "uidMappings"},
     {"NetworkNamespacePathMissing",
      [](Json& s, const std::string& d) { SetNamespace(s, "network", d + "/no-such-netns"); },
@@ -63,8 +60,7 @@ const FailureCase kFailureCases[] = {
 
 void PrintTo(const FailureCase& c, std::ostream* os) { *os << c.name; }
 
-class FailureCleanupTest : public RuntimeTest,
-                           public ::testing::WithParamInterface<FailureCase> {};
+class FailureCleanupTest : public RuntimeTest, public ::testing::WithParamInterface<FailureCase> {};
 
 TEST_P(FailureCleanupTest, CreateFailsNamesTheFaultAndLeavesNothing) {
   const FailureCase& fc = GetParam();
@@ -279,8 +275,8 @@ TEST_F(ErrorsTest, ErrorsGoToTheJsonLogFile) {
   ASSERT_TRUE(bundle().Write().has_value());
   std::string log = dir() + "/runtime-log.json";
   std::string id = NewId();
-  CommandResult c = rt().Run(
-      {"--log", log, "--log-format", "json", "create", "--bundle", bundle().dir(), id});
+  CommandResult c =
+      rt().Run({"--log", log, "--log-format", "json", "create", "--bundle", bundle().dir(), id});
   EXPECT_NE(c.exit_code, 0);
   auto text = ReadFile(log);
   ASSERT_TRUE(text.has_value()) << "no log file written";

@@ -1,11 +1,10 @@
 // Checks of the test harness itself: the leak checker must see what a live container holds
 // (otherwise every "no leaks" assertion in the suite would pass vacuously), and the default
 // spec and bundle must be what the suite assumes.
-#include <sys/mount.h>
-#include <unistd.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include "berth/base/file.h"
 #include "berth/base/strings.h"
@@ -96,8 +95,8 @@ TEST_F(HarnessTest, ProbeRunsOnTheHost) {
 TEST_F(HarnessTest, CommandTimeoutKillsTheProcessGroup) {
   CommandOptions opts;
   opts.timeout = std::chrono::milliseconds(300);
-  CommandResult r = RunCommand({"/bin/sh", "-c", StrCat(ProbePath(), " sleep 30 ", tag())},
-                               dir(), opts);
+  CommandResult r =
+      RunCommand({"/bin/sh", "-c", StrCat(ProbePath(), " sleep 30 ", tag())}, dir(), opts);
   EXPECT_TRUE(r.timed_out);
   ExpectNoLeaks();
 }

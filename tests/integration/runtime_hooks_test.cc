@@ -1,11 +1,10 @@
 // OCI hooks: all six kinds run, in order, with the state on stdin, in the namespaces the spec
 // names; hook env and args are passed; timeouts kill a hanging hook; failures fail the step
 // they belong to (or only warn, for poststart and poststop).
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "berth/base/file.h"
 #include "berth/base/strings.h"

@@ -1,5 +1,7 @@
 // The runtime's CLI lifecycle, as runc 1.1 defines it: run, create/start/state/delete, kill,
 // list, ps, pause/resume, update, events, spec, features, --version, --pid-file.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,9 +10,6 @@
 #include <regex>
 #include <set>
 #include <thread>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "berth/base/file.h"
 #include "berth/base/strings.h"
@@ -275,8 +274,8 @@ TEST_F(LifecycleTest, ListTableJsonAndQuiet) {
   EXPECT_EQ(by_id[created]["status"], "created");
   EXPECT_EQ(by_id[running]["status"], "running");
   EXPECT_EQ(by_id[running]["bundle"], b2->dir());
-  for (const char* field : {"ociVersion", "id", "pid", "status", "bundle", "rootfs", "created",
-                            "owner"}) {
+  for (const char* field :
+       {"ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner"}) {
     EXPECT_TRUE(by_id[running].contains(field)) << field << " missing in " << js.out;
   }
   EXPECT_EQ(by_id[running]["pid"], rt().Pid(running));
@@ -383,8 +382,8 @@ TEST_F(LifecycleTest, UpdateChangesCgroupLimits) {
   EXPECT_EQ(ReadCgroupFile(pid, "pids", "pids.max"), "20");
 
   std::string res = dir() + "/resources.json";
-  ASSERT_TRUE(WriteFile(res, R"({"memory": {"limit": 100663296}, "pids": {"limit": 30}})")
-                  .has_value());
+  ASSERT_TRUE(
+      WriteFile(res, R"({"memory": {"limit": 100663296}, "pids": {"limit": 30}})").has_value());
   CommandResult ur = rt().Run({"update", "-r", res, id});
   ASSERT_TRUE(ur.ok()) << ur.Describe();
   EXPECT_EQ(ReadCgroupFile(pid, "memory", mem_file), "100663296");

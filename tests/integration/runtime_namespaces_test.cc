@@ -1,12 +1,11 @@
 // Namespaces: each of the eight is new when listed without a path, shared with the host when
 // absent, and joined when given a path; user namespaces map ids as configured.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "berth/base/file.h"
 #include "berth/base/strings.h"
@@ -45,6 +44,10 @@ class NamespacesTest : public RuntimeTest {
   void Drop(Json& spec, const std::string& type) {
     RemoveNamespace(spec, type);
     if (type == "uts") spec.erase("hostname");
+    if (type == "user") {
+      spec["linux"].erase("uidMappings");
+      spec["linux"].erase("gidMappings");
+    }
   }
 };
 
@@ -150,8 +153,7 @@ TEST_F(NamespacesTest, JoinAnotherContainersNamespaces) {
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   Json rep = ProbeLine(r.out, "report");
   for (const char* key : {"pid", "net", "ipc", "uts"}) {
-    EXPECT_EQ(rep["ns"][key].get<uint64_t>(), InodeOf(StrCat("/proc/", pid, "/ns/", key)))
-        << key;
+    EXPECT_EQ(rep["ns"][key].get<uint64_t>(), InodeOf(StrCat("/proc/", pid, "/ns/", key))) << key;
   }
   EXPECT_NE(rep["ns"]["mnt"].get<uint64_t>(), InodeOf(StrCat("/proc/", pid, "/ns/mnt")));
   EXPECT_EQ(rep["hostname"], "alpha");
@@ -166,8 +168,8 @@ TEST_F(NamespacesTest, UserNamespaceMapsIdsAndOwnership) {
   std::string owned = bundle().RootfsPath("/home/user/mine");
   ASSERT_TRUE(WriteFile(owned, "x").has_value());
   ASSERT_EQ(::chown(owned.c_str(), 101000, 101000), 0);
-  CommandResult r = RunProbe(
-      Sh("/probe report ids maps; /probe stat /home/user/mine; /probe stat /probe"));
+  CommandResult r =
+      RunProbe(Sh("/probe report ids maps; /probe stat /home/user/mine; /probe stat /probe"));
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   Json rep = ProbeLine(r.out, "report");
   EXPECT_EQ(rep["uid"], 0);

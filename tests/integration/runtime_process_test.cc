@@ -1,11 +1,10 @@
 // The container process's attributes: args, env, cwd, user and groups, umask, capabilities
 // (exact bitmasks), no_new_privs, rlimits, oom_score_adj, personality, sysctls, a clean signal
 // state.
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "berth/base/file.h"
 #include "berth/base/strings.h"
@@ -46,8 +45,8 @@ TEST_F(ProcessTest, EnvironmentIsTheConfigs) {
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   auto got = Report(r)["env"].get<std::vector<std::string>>();
   // runc adds HOME (from /etc/passwd) when the config does not set it; nothing else.
-  std::vector<std::string> want = {"PATH=/bin", "A=1", "B=with spaces", "EMPTY=",
-                                   "BERTH_ITEST=" + tag(), "HOME=/root"};
+  std::vector<std::string> want = {
+      "PATH=/bin", "A=1", "B=with spaces", "EMPTY=", "BERTH_ITEST=" + tag(), "HOME=/root"};
   EXPECT_THAT(got, ::testing::UnorderedElementsAreArray(want));
   ExpectNoLeaks();
 }
@@ -281,8 +280,9 @@ TEST_F(ProcessTest, SysctlInNewNetworkNamespace) {
   auto host_before = ReadFile("/proc/sys/net/ipv4/ip_forward");
   bundle().spec()["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"},
                                         {"net.ipv4.ip_unprivileged_port_start", "80"}};
-  CommandResult r = RunProbe(Sh("/probe sysctl net.ipv4.ip_forward; "
-                                "/probe sysctl net.ipv4.ip_unprivileged_port_start"));
+  CommandResult r =
+      RunProbe(Sh("/probe sysctl net.ipv4.ip_forward; "
+                  "/probe sysctl net.ipv4.ip_unprivileged_port_start"));
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   auto lines = ProbeLinesFor(r.out, "sysctl");
   ASSERT_EQ(lines.size(), 2u) << r.out;

@@ -1,10 +1,9 @@
 // linux.seccomp: the filter is in place (Seccomp: 2), SCMP_ACT_ERRNO returns errnoRet,
 // SCMP_ACT_KILL_PROCESS ends the container with 128 + SIGSYS, argument filters match only
 // the given values, and the filter also covers exec'd processes.
-#include <signal.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include "harness/fixture.h"
 
@@ -22,12 +21,13 @@ class SeccompTest : public RuntimeTest {
 };
 
 TEST_F(SeccompTest, ErrnoActionWithErrnoRet) {
-  bundle().spec()["linux"]["seccomp"] = Profile(
-      {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 18}}});
+  bundle().spec()["linux"]["seccomp"] =
+      Profile({{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 18}}});
   AddMount(bundle().spec(), "/mnt/t", "tmpfs", "tmpfs", {});
-  CommandResult r = RunProbe(Sh("/probe report status; /probe syscall mkdir /mnt/t/a; "
-                                "/probe syscall mkdirat /mnt/t/b; /probe syscall rmdir /mnt/t/a; "
-                                "exit 0"));
+  CommandResult r =
+      RunProbe(Sh("/probe report status; /probe syscall mkdir /mnt/t/a; "
+                  "/probe syscall mkdirat /mnt/t/b; /probe syscall rmdir /mnt/t/a; "
+                  "exit 0"));
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_EQ(ProbeLine(r.out, "report")["status"]["Seccomp"], "2") << "no filter installed";
   auto calls = ProbeLinesFor(r.out, "syscall");
@@ -58,13 +58,14 @@ TEST_F(SeccompTest, KillProcessGives159) {
 
 TEST_F(SeccompTest, ArgumentFilter) {
   // personality(PER_LINUX32) is refused; personality(0xffffffff) (a query) is not.
-  bundle().spec()["linux"]["seccomp"] = Profile(
-      {{{"names", {"personality"}},
-        {"action", "SCMP_ACT_ERRNO"},
-        {"errnoRet", 1},
-        {"args", {{{"index", 0}, {"value", 8}, {"op", "SCMP_CMP_EQ"}}}}}});
-  CommandResult r = RunProbe(Sh("/probe syscall personality 0xffffffff; "
-                                "/probe syscall personality 8; exit 0"));
+  bundle().spec()["linux"]["seccomp"] =
+      Profile({{{"names", {"personality"}},
+                {"action", "SCMP_ACT_ERRNO"},
+                {"errnoRet", 1},
+                {"args", {{{"index", 0}, {"value", 8}, {"op", "SCMP_CMP_EQ"}}}}}});
+  CommandResult r =
+      RunProbe(Sh("/probe syscall personality 0xffffffff; "
+                  "/probe syscall personality 8; exit 0"));
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   auto calls = ProbeLinesFor(r.out, "syscall");
   ASSERT_EQ(calls.size(), 2u) << r.out;
@@ -75,16 +76,18 @@ TEST_F(SeccompTest, ArgumentFilter) {
 
 TEST_F(SeccompTest, MaskedEqualityArgumentFilter) {
   // unshare with CLONE_NEWUSER in the flags is refused, other unshares are not.
-  bundle().spec()["linux"]["seccomp"] = Profile(
-      {{{"names", {"unshare"}},
-        {"action", "SCMP_ACT_ERRNO"},
-        {"errnoRet", 95},  // EOPNOTSUPP
-        {"args",
-         {{{"index", 0}, {"value", 0x10000000}, {"valueTwo", 0x10000000},
-           {"op", "SCMP_CMP_MASKED_EQ"}}}}}});
+  bundle().spec()["linux"]["seccomp"] = Profile({{{"names", {"unshare"}},
+                                                  {"action", "SCMP_ACT_ERRNO"},
+                                                  {"errnoRet", 95},  // EOPNOTSUPP
+                                                  {"args",
+                                                   {{{"index", 0},
+                                                     {"value", 0x10000000},
+                                                     {"valueTwo", 0x10000000},
+                                                     {"op", "SCMP_CMP_MASKED_EQ"}}}}}});
   SetAllCaps(bundle().spec(), {"CAP_SYS_ADMIN"});
-  CommandResult r = RunProbe(Sh("/probe syscall unshare user; /probe syscall unshare uts; "
-                                "exit 0"));
+  CommandResult r =
+      RunProbe(Sh("/probe syscall unshare user; /probe syscall unshare uts; "
+                  "exit 0"));
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   auto calls = ProbeLinesFor(r.out, "syscall");
   ASSERT_EQ(calls.size(), 2u) << r.out;
@@ -94,8 +97,8 @@ TEST_F(SeccompTest, MaskedEqualityArgumentFilter) {
 }
 
 TEST_F(SeccompTest, FilterAppliesToExec) {
-  bundle().spec()["linux"]["seccomp"] = Profile(
-      {{{"names", {"getppid"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 18}}});
+  bundle().spec()["linux"]["seccomp"] =
+      Profile({{{"names", {"getppid"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 18}}});
   std::string id = NewId();
   SetArgs(bundle().spec(), {"/probe", "sleep", "100"});
   CreateAndStart(id, bundle());
@@ -111,8 +114,8 @@ TEST_F(SeccompTest, FilterWithoutNoNewPrivileges) {
   // steps (it needs CAP_SYS_ADMIN for that), so the filtered syscall must be one the
   // runtime does not make itself between the two (runc's Go init calls getppid: it panics).
   bundle().spec()["process"]["noNewPrivileges"] = false;
-  bundle().spec()["linux"]["seccomp"] = Profile(
-      {{{"names", {"chroot"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 18}}});
+  bundle().spec()["linux"]["seccomp"] =
+      Profile({{{"names", {"chroot"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 18}}});
   CommandResult r = RunProbe(Sh("/probe report status; /probe syscall chroot /; exit 0"));
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_EQ(ProbeLine(r.out, "report")["no_new_privs"], 0);
@@ -120,15 +123,30 @@ TEST_F(SeccompTest, FilterWithoutNoNewPrivileges) {
   ExpectNoLeaks();
 }
 
-TEST_F(SeccompTest, UnknownSyscallNameIsSkipped) {
-  // Profiles list syscalls newer (or older) than the kernel or libseccomp; runc skips them.
-  bundle().spec()["linux"]["seccomp"] = Profile(
-      {{{"names", {"berth_no_such_syscall", "getppid"}},
-        {"action", "SCMP_ACT_ERRNO"},
-        {"errnoRet", 18}}});
+TEST_F(SeccompTest, UnknownSyscallInAllowRuleIsSkipped) {
+  // Profiles list syscalls newer (or older) than the kernel or libseccomp knows; allowing
+  // one that does not exist changes nothing, so it is skipped.
+  bundle().spec()["linux"]["seccomp"] =
+      Profile({{{"names", {"getppid"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 18}},
+               {{"names", {"berth_no_such_syscall"}}, {"action", "SCMP_ACT_ALLOW"}}});
   CommandResult r = RunProbe(Sh("/probe syscall getppid; exit 0"));
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_EQ(ProbeLine(r.out, "syscall")["errno"], "EXDEV");
+  ExpectNoLeaks();
+}
+
+TEST_F(SeccompTest, UnknownSyscallInDenyRule) {
+  // runc skips the unknown name and applies the rest; refusing the profile (naming the
+  // syscall) is the stricter, also acceptable answer. Applying nothing is not.
+  bundle().spec()["linux"]["seccomp"] = Profile({{{"names", {"berth_no_such_syscall", "getppid"}},
+                                                  {"action", "SCMP_ACT_ERRNO"},
+                                                  {"errnoRet", 18}}});
+  CommandResult r = RunProbe(Sh("/probe syscall getppid; exit 0"));
+  if (r.exit_code == 0) {
+    EXPECT_EQ(ProbeLine(r.out, "syscall")["errno"], "EXDEV") << r.out;
+  } else {
+    EXPECT_THAT(r.err, ::testing::HasSubstr("berth_no_such_syscall")) << r.Describe();
+  }
   ExpectNoLeaks();
 }
 

@@ -4,18 +4,19 @@
  * Every subcommand prints JSON objects, one per line, on stdout. Exit status 0 on success,
  * 1 when the probed operation failed (the JSON says how), 2 for a usage error.
  */
+#include "probe.h"
+
 #include <stdio.h>
 #include <string.h>
-
-#include "probe.h"
 
 static const struct {
   const char* name;
   int (*fn)(int, char**);
   const char* usage;
 } kCommands[] = {
-    {"report", CmdReport, "[SECTION...]  ids caps status maps uts cwd env rlimits oom "
-                          "personality mounts cgroup fds ns proc sched ioprio"},
+    {"report", CmdReport,
+     "[SECTION...]  ids caps status maps uts cwd env rlimits oom "
+     "personality mounts cgroup fds ns proc sched ioprio"},
     {"read", CmdRead, "FILE"},
     {"write", CmdWrite, "FILE DATA"},
     {"open", CmdOpen, "PATH r|w|rw"},

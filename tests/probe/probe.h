@@ -54,16 +54,16 @@ const char* SignalName(int sig);
 
 /* ---- subcommands: each returns the probe's exit status. ---- */
 
-int CmdReport(int argc, char** argv);     /* probe_report.c */
-void ReportNs(Json* j);                   /* the "ns" object of `report` */
-int CmdRead(int argc, char** argv);       /* probe_files.c */
+int CmdReport(int argc, char** argv); /* probe_report.c */
+void ReportNs(Json* j);               /* the "ns" object of `report` */
+int CmdRead(int argc, char** argv);   /* probe_files.c */
 int CmdWrite(int argc, char** argv);
 int CmdOpen(int argc, char** argv);
 int CmdStat(int argc, char** argv);
 int CmdLs(int argc, char** argv);
 int CmdSysctl(int argc, char** argv);
-int CmdSyscall(int argc, char** argv);    /* probe_syscall.c */
-int CmdFork(int argc, char** argv);       /* probe_process.c */
+int CmdSyscall(int argc, char** argv); /* probe_syscall.c */
+int CmdFork(int argc, char** argv);    /* probe_process.c */
 int CmdAlloc(int argc, char** argv);
 int CmdSleep(int argc, char** argv);
 int CmdExit(int argc, char** argv);
@@ -71,7 +71,7 @@ int CmdSignalSelf(int argc, char** argv);
 int CmdWaitSignal(int argc, char** argv);
 int CmdTick(int argc, char** argv);
 int CmdTty(int argc, char** argv);
-int CmdHook(int argc, char** argv);       /* probe_hook.c */
-int CmdExeAttack(int argc, char** argv);  /* probe_exe_attack.c */
+int CmdHook(int argc, char** argv);      /* probe_hook.c */
+int CmdExeAttack(int argc, char** argv); /* probe_exe_attack.c */
 
 #endif /* BERTH_PROBE_H_ */

@@ -61,8 +61,10 @@ static void ReportIds(Json* j) {
 /* Caps and the other /proc/self/status facts need their own copy of the text because
  * StatusField cuts lines in place. */
 static void ReportCaps(Json* j) {
-  static const char* const kKeys[][2] = {{"CapInh", "inheritable"}, {"CapPrm", "permitted"},
-                                         {"CapEff", "effective"},   {"CapBnd", "bounding"},
+  static const char* const kKeys[][2] = {{"CapInh", "inheritable"},
+                                         {"CapPrm", "permitted"},
+                                         {"CapEff", "effective"},
+                                         {"CapBnd", "bounding"},
                                          {"CapAmb", "ambient"}};
   JsonObjBegin(j, "caps");
   for (size_t i = 0; i < sizeof kKeys / sizeof kKeys[0]; i++) {
@@ -153,14 +155,22 @@ static void ReportRlimits(Json* j) {
     int res;
     const char* name;
   } kLimits[] = {
-      {RLIMIT_AS, "RLIMIT_AS"},           {RLIMIT_CORE, "RLIMIT_CORE"},
-      {RLIMIT_CPU, "RLIMIT_CPU"},         {RLIMIT_DATA, "RLIMIT_DATA"},
-      {RLIMIT_FSIZE, "RLIMIT_FSIZE"},     {RLIMIT_LOCKS, "RLIMIT_LOCKS"},
-      {RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK"}, {RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE"},
-      {RLIMIT_NICE, "RLIMIT_NICE"},       {RLIMIT_NOFILE, "RLIMIT_NOFILE"},
-      {RLIMIT_NPROC, "RLIMIT_NPROC"},     {RLIMIT_RSS, "RLIMIT_RSS"},
-      {RLIMIT_RTPRIO, "RLIMIT_RTPRIO"},   {RLIMIT_RTTIME, "RLIMIT_RTTIME"},
-      {RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING"}, {RLIMIT_STACK, "RLIMIT_STACK"},
+      {RLIMIT_AS, "RLIMIT_AS"},
+      {RLIMIT_CORE, "RLIMIT_CORE"},
+      {RLIMIT_CPU, "RLIMIT_CPU"},
+      {RLIMIT_DATA, "RLIMIT_DATA"},
+      {RLIMIT_FSIZE, "RLIMIT_FSIZE"},
+      {RLIMIT_LOCKS, "RLIMIT_LOCKS"},
+      {RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK"},
+      {RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE"},
+      {RLIMIT_NICE, "RLIMIT_NICE"},
+      {RLIMIT_NOFILE, "RLIMIT_NOFILE"},
+      {RLIMIT_NPROC, "RLIMIT_NPROC"},
+      {RLIMIT_RSS, "RLIMIT_RSS"},
+      {RLIMIT_RTPRIO, "RLIMIT_RTPRIO"},
+      {RLIMIT_RTTIME, "RLIMIT_RTTIME"},
+      {RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING"},
+      {RLIMIT_STACK, "RLIMIT_STACK"},
   };
   JsonObjBegin(j, "rlimits");
   for (size_t i = 0; i < sizeof kLimits / sizeof kLimits[0]; i++) {
@@ -193,8 +203,8 @@ static void ReportPersonality(Json* j) {
 static void Unescape(char* s) {
   char* o = s;
   for (char* p = s; *p; p++) {
-    if (p[0] == '\\' && p[1] >= '0' && p[1] <= '7' && p[2] >= '0' && p[2] <= '7' &&
-        p[3] >= '0' && p[3] <= '7') {
+    if (p[0] == '\\' && p[1] >= '0' && p[1] <= '7' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' &&
+        p[3] <= '7') {
       *o++ = (char)(((p[1] - '0') << 6) | ((p[2] - '0') << 3) | (p[3] - '0'));
       p += 3;
     } else {
@@ -281,10 +291,9 @@ static void ReportFds(Json* j) {
 }
 
 void ReportNs(Json* j) {
-  static const char* const kNs[] = {"cgroup", "ipc",  "mnt",  "net",
-                                    "pid",    "pid_for_children",
-                                    "time",   "time_for_children",
-                                    "user",   "uts"};
+  static const char* const kNs[] = {
+      "cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children",
+      "user",   "uts"};
   JsonObjBegin(j, "ns");
   for (size_t i = 0; i < sizeof kNs / sizeof kNs[0]; i++) {
     char path[64];
@@ -317,11 +326,21 @@ static void ReportSched(Json* j) {
   int policy = sched_getscheduler(0);
   const char* name = "unknown";
   switch (policy & ~SCHED_RESET_ON_FORK) {
-    case SCHED_OTHER: name = "SCHED_OTHER"; break;
-    case SCHED_FIFO: name = "SCHED_FIFO"; break;
-    case SCHED_RR: name = "SCHED_RR"; break;
-    case SCHED_BATCH: name = "SCHED_BATCH"; break;
-    case SCHED_IDLE: name = "SCHED_IDLE"; break;
+    case SCHED_OTHER:
+      name = "SCHED_OTHER";
+      break;
+    case SCHED_FIFO:
+      name = "SCHED_FIFO";
+      break;
+    case SCHED_RR:
+      name = "SCHED_RR";
+      break;
+    case SCHED_BATCH:
+      name = "SCHED_BATCH";
+      break;
+    case SCHED_IDLE:
+      name = "SCHED_IDLE";
+      break;
   }
   JsonStr(j, "sched_policy", name);
   struct sched_param sp;
@@ -350,12 +369,15 @@ static const struct {
   const char* name;
   void (*fn)(Json*);
 } kSections[] = {
-    {"ids", ReportIds},         {"caps", ReportCaps},       {"status", ReportStatus},
-    {"maps", ReportMaps},       {"uts", ReportUts},         {"cwd", ReportCwd},
-    {"env", ReportEnv},         {"rlimits", ReportRlimits}, {"oom", ReportOom},
-    {"personality", ReportPersonality},                     {"mounts", ReportMounts},
-    {"cgroup", ReportCgroup},   {"fds", ReportFds},         {"ns", ReportNs},
-    {"proc", ReportProc},       {"sched", ReportSched},     {"ioprio", ReportIoprio},
+    {"ids", ReportIds},       {"caps", ReportCaps},
+    {"status", ReportStatus}, {"maps", ReportMaps},
+    {"uts", ReportUts},       {"cwd", ReportCwd},
+    {"env", ReportEnv},       {"rlimits", ReportRlimits},
+    {"oom", ReportOom},       {"personality", ReportPersonality},
+    {"mounts", ReportMounts}, {"cgroup", ReportCgroup},
+    {"fds", ReportFds},       {"ns", ReportNs},
+    {"proc", ReportProc},     {"sched", ReportSched},
+    {"ioprio", ReportIoprio},
 };
 
 int CmdReport(int argc, char** argv) {

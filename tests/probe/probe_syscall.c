@@ -25,8 +25,8 @@ static long NsFlag(const char* s) {
   static const struct {
     const char* name;
     long flag;
-  } kFlags[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},     {"mount", CLONE_NEWNS},
-                {"net", CLONE_NEWNET},   {"uts", CLONE_NEWUTS},    {"ipc", CLONE_NEWIPC},
+  } kFlags[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},        {"mount", CLONE_NEWNS},
+                {"net", CLONE_NEWNET},   {"uts", CLONE_NEWUTS},       {"ipc", CLONE_NEWIPC},
                 {"pid", CLONE_NEWPID},   {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME}};
   for (size_t i = 0; i < sizeof kFlags / sizeof kFlags[0]; i++) {
     if (strcmp(kFlags[i].name, s) == 0) return kFlags[i].flag;

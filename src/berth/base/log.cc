@@ -3,6 +3,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "berth/base/file.h"
@@ -81,6 +83,25 @@ void Write(Level level, std::string_view message) {
     line.push_back('\n');
     (void)WriteAll(STDERR_FILENO, line, "stderr");
   }
+}
+
+}  // namespace berth::log
+
+namespace berth::log {
+
+void Trace(std::string_view name) {
+  static const bool enabled = [] {
+    const char* v = ::getenv("BERTH_TRACE");
+    return v != nullptr && v[0] == '1';
+  }();
+  if (!enabled) return;
+  struct timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  char buf[160];
+  int n = ::snprintf(buf, sizeof buf, "berth-trace %d %.3f %.*s\n", static_cast<int>(::getpid()),
+                     static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6,
+                     static_cast<int>(name.size()), name.data());
+  if (n > 0) (void)!::write(STDERR_FILENO, buf, static_cast<size_t>(n));
 }
 
 }  // namespace berth::log

@@ -25,3 +25,11 @@ inline void Warn(std::string_view m) { Write(Level::kWarn, m); }
 inline void Error(std::string_view m) { Write(Level::kError, m); }
 
 }  // namespace berth::log
+
+namespace berth::log {
+
+// Timing trace points for profiling the start path: with BERTH_TRACE=1 in the environment,
+// prints "berth-trace PID MONOTONIC_MS NAME" to stderr. Costs one cached getenv otherwise.
+void Trace(std::string_view name);
+
+}  // namespace berth::log

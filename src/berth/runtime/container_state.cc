@@ -104,6 +104,21 @@ Status SaveRecord(const std::string& root, const ContainerRecord& rec) {
                          0600, Durability::kAtomicOnly);
 }
 
+Result<std::string> WritePendingRecord(const std::string& root, const ContainerRecord& rec) {
+  std::string pending = StrCat(ContainerDir(root, rec.id), "/", kStateFile, ".pending");
+  BERTH_TRY(WriteFile(pending, rec.ToJson().dump(), 0600));
+  return pending;
+}
+
+Status CommitPendingRecord(const std::string& root, const ContainerRecord& rec,
+                           const std::string& pending) {
+  std::string path = StrCat(ContainerDir(root, rec.id), "/", kStateFile);
+  if (::rename(pending.c_str(), path.c_str()) != 0) {
+    return ErrnoFail(StrCat("rename ", Quote(pending), " to ", Quote(path)));
+  }
+  return Ok();
+}
+
 Result<std::vector<std::string>> ListIds(const std::string& root) {
   std::vector<std::string> ids;
   DIR* d = ::opendir(root.c_str());

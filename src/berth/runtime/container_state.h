@@ -51,6 +51,10 @@ Status ValidateId(const std::string& id);
 
 Result<ContainerRecord> LoadRecord(const std::string& root, const std::string& id);
 Status SaveRecord(const std::string& root, const ContainerRecord& rec);
+// SaveRecord in two steps: write under a temporary name (returned), then rename into place.
+Result<std::string> WritePendingRecord(const std::string& root, const ContainerRecord& rec);
+Status CommitPendingRecord(const std::string& root, const ContainerRecord& rec,
+                           const std::string& pending);
 Result<std::vector<std::string>> ListIds(const std::string& root);
 
 // True while the init recorded in `rec` is the same live (non-zombie) process.

@@ -84,7 +84,9 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
   if (o.preserve_fds < 0) return InvalidArgument("--preserve-fds must not be negative");
   BERTH_ASSIGN_OR_RETURN(std::string bundle, RealPath(o.bundle, "bundle"));
   Launched out;
+  log::Trace("launch");
   BERTH_ASSIGN_OR_RETURN(out.spec, oci::LoadSpec(bundle + "/config.json"));
+  log::Trace("config parsed");
   oci::Spec& spec = out.spec;
   BERTH_TRY_CTX(oci::Validate(spec), bundle + "/config.json");
   if (!spec.process) return InvalidArgument("config.json: process: required to create a container");
@@ -94,7 +96,9 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
   BERTH_ASSIGN_OR_RETURN(std::string rootfs, RealPath(rootfs_in, "root.path"));
 
   // Everything that can be checked is checked before anything is created.
+  log::Trace("config validated");
   BERTH_ASSIGN_OR_RETURN(cgroup::Layout layout, cgroup::DetectLayout());
+  log::Trace("cgroup layout");
   bool clone_into = layout.mode == cgroup::Mode::kUnified;
   BERTH_ASSIGN_OR_RETURN(NamespacePlan ns, PlanNamespaces(lc, clone_into));
   if (ns.new_user && (lc.uid_mappings.empty() || lc.gid_mappings.empty())) {
@@ -117,6 +121,7 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
   BERTH_ASSIGN_OR_RETURN(UniqueFd trampoline, SealedTrampoline());
   proc.trampoline_fd = trampoline.get();
   proc.preserve_fds = o.preserve_fds;
+  log::Trace("process resolved");
 
   // The state directory is the container's name claim: created exclusively.
   BERTH_TRY(MkdirAll(g.root, 0700));
@@ -129,27 +134,37 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
   }
   Defer remove_dir([&] { (void)RemoveAll(dir); });
   BERTH_TRY(Failpoint("create:after-state-dir"));
+  log::Trace("state dir");
 
   cgroup::Config cg_config;
   cg_config.path = lc.cgroups_path;
   cg_config.container_id = o.id;
   BERTH_ASSIGN_OR_RETURN(out.cgroup, cgroup::NewManager(layout, cg_config));
   cgroup::Manager& cg = *out.cgroup;
-  BERTH_TRY_CTX(cg.Create(), "create cgroup");
+  bool cgroup_created = false;
   Defer destroy_cgroup([&] {
     out.init.KillAndReap();  // the init first: a live member keeps the cgroup busy
-    (void)cg.Signal(SIGKILL);
-    (void)cg.Destroy();
+    if (cgroup_created) {
+      (void)cg.Signal(SIGKILL);
+      (void)cg.Destroy();
+    }
   });
-  {
+  auto setup_cgroup = [&]() -> berth::Status {
+    cgroup_created = true;
+    BERTH_TRY_CTX(cg.Create(), "create cgroup");
     oci::Resources res = lc.resources.value_or(oci::Resources());
     // The nodes the container gets must stay usable under its device rules.
     if (!res.devices.empty()) {
       for (auto& r : DeviceRulesForNodes(lc.devices)) res.devices.push_back(r);
     }
     BERTH_TRY(cg.Apply(res));
-  }
-  BERTH_TRY(Failpoint("create:after-cgroup"));
+    BERTH_TRY(Failpoint("create:after-cgroup"));
+    log::Trace("cgroup applied");
+    return Ok();
+  };
+  // cgroup v2 places the child at clone time, so its cgroup must exist first; otherwise the
+  // cgroup is made while the child sets up its rootfs (the two run on separate CPUs).
+  if (clone_into) BERTH_TRY(setup_cgroup());
 
   UniqueFd console;
   if (!o.console_socket.empty()) {
@@ -227,11 +242,33 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
   out.init = sys::ChildProcess(pid, UniqueFd(pidfd));
   child_sync.Close();
   BERTH_TRY(Failpoint("create:after-clone"));
+  log::Trace("cloned");
 
-  if (!(args.flags & CLONE_INTO_CGROUP)) BERTH_TRY_CTX(cg.AddProcess(pid), "join cgroup");
   if (ns.new_user) BERTH_TRY(WriteIdMaps(pid, lc));
   // A failed send means the init is gone; the loop below reports how it ended.
   (void)out.sync.Send(SyncType::kGo, StrCat(static_cast<int64_t>(pid)));
+  if (!clone_into) {
+    BERTH_TRY(setup_cgroup());
+    BERTH_TRY_CTX(cg.AddProcess(pid), "join cgroup");
+  }
+  (void)out.sync.Send(SyncType::kCgroupReady);
+  log::Trace("cgroup joined");
+
+  // The record is written while the init sets up, under a temporary name; renaming it into
+  // place when the init is ready is what makes the container visible.
+  ContainerRecord& rec = out.record;
+  rec.id = o.id;
+  rec.bundle = bundle;
+  rec.rootfs = rootfs;
+  rec.pid = pid;
+  BERTH_ASSIGN_OR_RETURN(rec.pid_start_time, sys::ProcessStartTime(pid));
+  rec.created = NowRfc3339Nano();
+  rec.config = oci::ToJson(spec);
+  rec.cgroup = cg.Save();
+  rec.cgroup_paths = cg.Paths();
+  rec.namespaces = ns.types;
+  BERTH_ASSIGN_OR_RETURN(std::string pending, WritePendingRecord(g.root, rec));
+  log::Trace("record written");
 
   while (true) {
     auto msg = out.sync.Recv();
@@ -257,19 +294,9 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
     return Fail(ErrorCode::kInternal, "unexpected message from the container's init");
   }
   BERTH_TRY(Failpoint("create:before-state-write"));
+  log::Trace("init ready");
 
-  ContainerRecord& rec = out.record;
-  rec.id = o.id;
-  rec.bundle = bundle;
-  rec.rootfs = rootfs;
-  rec.pid = pid;
-  BERTH_ASSIGN_OR_RETURN(rec.pid_start_time, sys::ProcessStartTime(pid));
-  rec.created = NowRfc3339Nano();
-  rec.config = oci::ToJson(spec);
-  rec.cgroup = cg.Save();
-  rec.cgroup_paths = cg.Paths();
-  rec.namespaces = ns.types;
-  BERTH_TRY(SaveRecord(g.root, rec));
+  BERTH_TRY(CommitPendingRecord(g.root, rec, pending));
   if (!o.pid_file.empty()) {
     BERTH_TRY_CTX(AtomicWriteFile(o.pid_file, StrCat(static_cast<int64_t>(pid)), 0644,
                                   Durability::kAtomicOnly),
@@ -280,6 +307,7 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
   });
   BERTH_TRY(out.sync.Send(SyncType::kCommitted));
   BERTH_TRY(out.sync.Expect(SyncType::kAck));
+  log::Trace("committed");
 
   remove_pid_file.Cancel();
   destroy_cgroup.Cancel();
@@ -388,9 +416,11 @@ Result<int> Run(const GlobalOptions& g, const RunOptions& o) {
     return 0;
   }
   BERTH_ASSIGN_OR_RETURN(int code, WaitForeground(l.init, *signals, l.pty_master.get()));
+  log::Trace("exited");
   if (!o.keep) {
     auto st = Destroy(g, l.record, l.cgroup.get(), &l.spec);
     if (!st) log::Warn(st.error().message());
+    log::Trace("destroyed");
   }
   return code;
 }

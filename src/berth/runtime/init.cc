@@ -75,7 +75,9 @@ Result<std::string> SetUp(InitPlan& p, std::vector<std::string>* env, pid_t* hos
   static const oci::Linux kNoLinux;
   const oci::Linux& lc = spec.linux_config ? *spec.linux_config : kNoLinux;
 
+  log::Trace("init: start");
   BERTH_ASSIGN_OR_RETURN(SyncMessage go, p.sync->Expect(SyncType::kGo));
+  log::Trace("init: go");
   *host_pid = static_cast<pid_t>(ParseInt64(go.payload, "pid").value_or(0));
   if (p.namespaces->new_user) {
     // The parent wrote our id maps: become root of the new user namespace.
@@ -84,9 +86,20 @@ Result<std::string> SetUp(InitPlan& p, std::vector<std::string>* env, pid_t* hos
     }
   }
   BERTH_TRY(JoinNamespaces(*p.namespaces));
-  if (p.namespaces->unshare_cgroup && ::unshare(CLONE_NEWCGROUP) != 0) {
-    return ErrnoFail("unshare cgroup namespace");
-  }
+  // The parent creates and joins our cgroup while we set up; we wait for it only where it
+  // matters: before mounting cgroup hierarchies, creating a cgroup namespace, or exec.
+  bool in_cgroup = false;
+  auto wait_cgroup = [&]() -> Status {
+    if (in_cgroup) return Ok();
+    BERTH_TRY(p.sync->Expect(SyncType::kCgroupReady));
+    in_cgroup = true;
+    log::Trace("init: in cgroup");
+    if (p.namespaces->unshare_cgroup && ::unshare(CLONE_NEWCGROUP) != 0) {
+      return ErrnoFail("unshare cgroup namespace");
+    }
+    return Ok();
+  };
+  p.rootfs.before_cgroup_mount = wait_cgroup;
   if (p.namespaces->unshare_time) BERTH_TRY(SetupTimeNamespace(lc));
   BERTH_TRY(SetHostnames(spec));
   BERTH_TRY(WriteSysctls(lc));
@@ -103,7 +116,10 @@ Result<std::string> SetUp(InitPlan& p, std::vector<std::string>* env, pid_t* hos
     }
   }
 
+  log::Trace("init: namespaces done");
   BERTH_ASSIGN_OR_RETURN(UniqueFd root_fd, PrepareRootfs(p.rootfs));
+  log::Trace("init: rootfs prepared");
+  BERTH_TRY(wait_cgroup());  // hooks see the container in its cgroup
   BERTH_TRY(Failpoint("init:after-mounts"));
   if (p.parent_runs_hooks) {
     BERTH_TRY(p.sync->Send(SyncType::kRunHooks));
@@ -116,7 +132,9 @@ Result<std::string> SetUp(InitPlan& p, std::vector<std::string>* env, pid_t* hos
   BERTH_TRY(EnterRootfs(p.rootfs, root_fd.get()));
   root_fd.Reset();
   BERTH_TRY(Failpoint("init:after-pivot"));
+  log::Trace("init: pivoted");
   BERTH_TRY(FinishRootfs(p.rootfs));
+  log::Trace("init: rootfs finished");
   BERTH_TRY(ChdirCwd(proc.cwd));
 
   if (proc.terminal) {
@@ -190,6 +208,7 @@ void InitMain(InitPlan& p) {
       ::_exit(1);
     }
   }
+  log::Trace("init: exec");
   Error err = FinalizeAndExec(p.process, *path, env);
   log::Error(StrCat("container ", Quote(p.id), ": ", err.message()));
   ::_exit(err.sys_errno() == ENOENT ? 127 : 126);

@@ -263,7 +263,10 @@ Status MountOne(const MountContext& ctx, const oci::Mount& m, const MountOptions
     if (source[0] != '/') source = StrCat(ctx.bundle, "/", source);
     return BindMount(ctx, source, dest, o);
   }
-  if (m.type == "cgroup" || m.type == "cgroup2") return CgroupMount(ctx, m, dest, o);
+  if (m.type == "cgroup" || m.type == "cgroup2") {
+    if (ctx.before_cgroup_mount) BERTH_TRY(ctx.before_cgroup_mount());
+    return CgroupMount(ctx, m, dest, o);
+  }
   if (m.type == "sysfs" && ctx.in_user_ns && !ctx.new_net_ns) {
     // sysfs belongs to the network namespace: without its own, a user-namespaced container
     // cannot mount a new one; it gets the host's /sys read-only, recursively (as runc does).

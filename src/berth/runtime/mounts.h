@@ -7,6 +7,7 @@
 // still detached (no window with the wrong flags), and are attached with move_mount(2).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -39,6 +40,9 @@ struct MountContext {
   bool new_ipc_ns = false;
   bool new_cgroup_ns = false;
   CgroupMountInfo cgroup;
+  // Called once before the first cgroup mount: the container must be in its cgroup (and
+  // its cgroup namespace) before the hierarchies are mounted.
+  std::function<Status()> before_cgroup_mount;
 };
 
 // Mounts every entry in order; errors name the entry ("mounts[3] `/data`: ...").

@@ -123,6 +123,7 @@ Result<UniqueFd> PrepareRootfs(const RootfsPlan& plan) {
   ctx.new_ipc_ns = plan.new_ipc_ns;
   ctx.new_cgroup_ns = plan.new_cgroup_ns;
   ctx.cgroup = plan.cgroup;
+  ctx.before_cgroup_mount = plan.before_cgroup_mount;
   BERTH_TRY(MountAll(ctx, spec.mounts));
 
   static const std::vector<oci::Device> kNone;

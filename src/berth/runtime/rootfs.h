@@ -25,6 +25,7 @@ struct RootfsPlan {
   bool new_ipc_ns = false;
   bool new_cgroup_ns = false;
   CgroupMountInfo cgroup;
+  std::function<Status()> before_cgroup_mount;  // see MountContext
 };
 
 // Everything before the root changes. Returns an fd of the prepared rootfs.

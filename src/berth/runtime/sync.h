@@ -14,7 +14,9 @@
 namespace berth::runtime {
 
 enum class SyncType : uint8_t {
-  kGo = 1,           // parent -> child: cgroups joined, id maps written; continue
+  kGo = 1,           // parent -> child: id maps written; set up (payload: the child's pid)
+  kCgroupReady,      // parent -> child: the child is in its cgroup (needed before cgroup
+                     // mounts, a new cgroup namespace, and the exec)
   kRunHooks,         // child -> parent: run prestart/createRuntime hooks now (before pivot)
   kHooksDone,        // parent -> child
   kReady,            // child -> parent: set up, waiting to start; payload: pid of the init

@@ -39,7 +39,8 @@ const std::vector<std::string>& BusyboxApplets() {
 Status CopyExecutable(const std::string& from, const std::string& to) {
   std::error_code ec;
   fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
-  if (ec) return InvalidArgument(StrCat("copy ", Quote(from), " to ", Quote(to), ": ", ec.message()));
+  if (ec)
+    return InvalidArgument(StrCat("copy ", Quote(from), " to ", Quote(to), ": ", ec.message()));
   if (::chmod(to.c_str(), 0755) != 0) return ErrnoFail(StrCat("chmod ", Quote(to)));
   return Ok();
 }
@@ -48,7 +49,8 @@ Status CopyExecutable(const std::string& from, const std::string& to) {
 
 Result<Bundle> Bundle::Create(const std::string& dir) {
   std::string bb = BusyboxPath();
-  if (bb.empty()) return Fail(ErrorCode::kNotFound, "no static busybox (apt-get install busybox-static)");
+  if (bb.empty())
+    return Fail(ErrorCode::kNotFound, "no static busybox (apt-get install busybox-static)");
   std::string probe = ProbePath();
   if (probe.empty()) return Fail(ErrorCode::kNotFound, "BERTH_PROBE is not set");
 

@@ -27,14 +27,14 @@ bool HaveRoot();
 
 // Host facts.
 bool HostHasCgroupV1(const std::string& controller);  // /sys/fs/cgroup/<controller>
-bool HostIsCgroupV2Unified();                          // /sys/fs/cgroup is cgroup2
+bool HostIsCgroupV2Unified();                         // /sys/fs/cgroup is cgroup2
 bool HostHasTimeNamespace();
 
 }  // namespace berth::itest
 
 // Skips the current test (use in the test body) when the runtime is runc, for expectations
 // that only berth meets (its error wording, failpoints, clamping).
-#define BERTH_SKIP_IF_RUNC(reason)                                               \
-  do {                                                                            \
-    if (::berth::itest::RuntimeIsRunc()) GTEST_SKIP() << "runc: " << (reason);  \
+#define BERTH_SKIP_IF_RUNC(reason)                                             \
+  do {                                                                         \
+    if (::berth::itest::RuntimeIsRunc()) GTEST_SKIP() << "runc: " << (reason); \
   } while (0)

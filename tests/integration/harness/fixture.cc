@@ -148,8 +148,8 @@ Json RuntimeTest::WaitForProbeLine(const CommandResult& r, std::string_view cmd,
     if (std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  ADD_FAILURE() << "no probe line cmd=" << cmd << (key.empty() ? "" : " with ") << key
-                << " within " << timeout.count() << " ms; output so far:\n"
+  ADD_FAILURE() << "no probe line cmd=" << cmd << (key.empty() ? "" : " with ") << key << " within "
+                << timeout.count() << " ms; output so far:\n"
                 << r.ReadOut() << "\nstderr:\n"
                 << r.ReadErr();
   return Json::object();

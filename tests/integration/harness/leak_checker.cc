@@ -81,8 +81,7 @@ std::vector<std::string> LeakChecker::MountLeaks() const {
   auto mounts = sys::ReadMountInfo("/proc/self/mountinfo");
   if (!mounts) return {"cannot read /proc/self/mountinfo"};
   for (const auto& m : *mounts) {
-    if (Mentions(m.mount_point) || Mentions(m.source) ||
-        (m.root != "/" && Mentions(m.root))) {
+    if (Mentions(m.mount_point) || Mentions(m.source) || (m.root != "/" && Mentions(m.root))) {
       leaks.push_back(StrCat("mount: ", m.mount_point, " (", m.fs_type, " from ", m.source,
                              " root ", m.root, ")"));
     }
@@ -177,8 +176,8 @@ std::vector<std::string> LeakChecker::NetLeaks() const {
 
 std::vector<std::string> LeakChecker::Check(const std::vector<std::string>& ids) const {
   std::vector<std::string> all;
-  for (auto part : {MountLeaks(), CgroupLeaks(nullptr), StateLeaks(ids), ProcessLeaks(nullptr),
-                    NetLeaks()}) {
+  for (auto part :
+       {MountLeaks(), CgroupLeaks(nullptr), StateLeaks(ids), ProcessLeaks(nullptr), NetLeaks()}) {
     all.insert(all.end(), part.begin(), part.end());
   }
   return all;

@@ -4,8 +4,7 @@
 
 namespace berth::itest {
 
-CommandResult Runtime::Run(const std::vector<std::string>& args,
-                           const CommandOptions& opts) const {
+CommandResult Runtime::Run(const std::vector<std::string>& args, const CommandOptions& opts) const {
   std::vector<std::string> argv = {binary_, "--root", root_};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv, work_dir_, opts);

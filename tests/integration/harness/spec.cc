@@ -10,8 +10,8 @@ Json DefaultSpec() {
        {{"terminal", false},
         {"user", {{"uid", 0}, {"gid", 0}}},
         {"args", {"/probe", "report"}},
-        {"env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                 "TERM=xterm"}},
+        {"env",
+         {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"}},
         {"cwd", "/"},
         {"capabilities",
          {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}},
@@ -51,7 +51,10 @@ Json DefaultSpec() {
       {"linux",
        {{"resources", {{"devices", {{{"allow", false}, {"access", "rwm"}}}}}},
         {"namespaces",
-         {{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}}, {{"type", "uts"}},
+         {{{"type", "pid"}},
+          {{"type", "network"}},
+          {{"type", "ipc"}},
+          {{"type", "uts"}},
           {{"type", "mount"}}}},
         {"maskedPaths",
          {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
@@ -63,9 +66,7 @@ Json DefaultSpec() {
   return spec;
 }
 
-void SetArgs(Json& spec, const std::vector<std::string>& args) {
-  spec["process"]["args"] = args;
-}
+void SetArgs(Json& spec, const std::vector<std::string>& args) { spec["process"]["args"] = args; }
 
 void SetEnv(Json& spec, const std::string& kv) {
   std::string key = kv.substr(0, kv.find('='));
