@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -10,6 +11,7 @@
 #include <cstring>
 
 #include "berth/base/strings.h"
+#include "berth/sys/safe_path.h"
 
 namespace berth::runtime {
 
@@ -42,6 +44,18 @@ Status AttachTerminal(int slave, uid_t owner) {
   for (int fd = 0; fd < 3; ++fd) {
     if (::dup2(slave, fd) < 0) return ErrnoFail("dup pty to stdio");
   }
+  return Ok();
+}
+
+Status MountConsole(int slave) {
+  UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root.valid()) return ErrnoFail("open `/`");
+  BERTH_ASSIGN_OR_RETURN(UniqueFd target, sys::EnsureFileInRoot(root.get(), "/dev/console", 0600));
+  int tree = ::open_tree(slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree < 0) return ErrnoFail("bind the terminal to `/dev/console`");
+  UniqueFd t(tree);
+  if (::move_mount(tree, "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+    return ErrnoFail("bind the terminal to `/dev/console`");
   return Ok();
 }
 

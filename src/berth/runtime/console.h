@@ -26,6 +26,10 @@ Result<Pty> OpenPty(const std::optional<oci::ConsoleSize>& size);
 // Makes `slave` the controlling terminal of a new session and stdin/stdout/stderr.
 Status AttachTerminal(int slave, uid_t owner);
 
+// Bind-mounts the pty slave over /dev/console of the current root (after pivot_root), as
+// runc does, so programs that write to the console reach the terminal.
+Status MountConsole(int slave);
+
 // Connects to the unix socket at `path` (done by the parent, before entering the container).
 Result<UniqueFd> ConnectConsoleSocket(const std::string& path);
 

@@ -81,7 +81,7 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
     return Fail(ErrorCode::kUnsupported,
                 "--systemd-cgroup: the systemd cgroup driver is not supported (use cgroupfs)");
   }
-  if (o.preserve_fds < 0) return InvalidArgument("--preserve-fds must not be negative");
+  BERTH_TRY(CheckPreservedFds(o.preserve_fds));
   BERTH_ASSIGN_OR_RETURN(std::string bundle, RealPath(o.bundle, "bundle"));
   Launched out;
   log::Trace("launch");
@@ -126,7 +126,8 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
   // The state directory is the container's name claim: created exclusively.
   BERTH_TRY(MkdirAll(g.root, 0700));
   std::string dir = ContainerDir(g.root, o.id);
-  if (::mkdir(dir.c_str(), 0700) != 0) {
+  // 0711: a user-namespaced init (not host root) must reach exec.fifo inside it.
+  if (::mkdir(dir.c_str(), 0711) != 0) {
     if (errno == EEXIST) {
       return Fail(ErrorCode::kAlreadyExists, StrCat("container ", Quote(o.id), " already exists"));
     }
@@ -143,10 +144,17 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
   cgroup::Manager& cg = *out.cgroup;
   bool cgroup_created = false;
   Defer destroy_cgroup([&] {
+    bool had_init = out.init.valid();
     out.init.KillAndReap();  // the init first: a live member keeps the cgroup busy
     if (cgroup_created) {
       (void)cg.Signal(SIGKILL);
       (void)cg.Destroy();
+    }
+    // Like runc, poststop hooks also run when a create fails: they undo what prestart and
+    // createRuntime hooks may have set up.
+    if (had_init && spec.hooks && !spec.hooks->poststop.empty()) {
+      RunHooksBestEffort(spec.hooks->poststop, "poststop",
+                         HookStateJson(o.id, "stopped", 0, bundle, spec.annotations), bundle);
     }
   });
   auto setup_cgroup = [&]() -> berth::Status {
@@ -273,9 +281,17 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
   while (true) {
     auto msg = out.sync.Recv();
     if (!msg) {
-      // The init died without a word: report how.
+      // The init died without a word: report how, and name the memory limit if the OOM
+      // killer took it.
       auto st = out.init.WaitFor(std::chrono::milliseconds(1000));
       std::string how = st && *st ? StrCat(" (exit status ", sys::ExitCodeFromWaitStatus(**st), ")") : "";
+      if (cgroup_created) {
+        if (auto stats = cg.GetStats(); stats.has_value() && stats->oom_kills > 0) {
+          return Fail(ErrorCode::kFailedPrecondition,
+                      StrCat("linux.resources.memory.limit: the container's init was killed by "
+                             "the OOM killer during setup; the memory limit is too low"));
+        }
+      }
       return Fail(ErrorCode::kInternal, StrCat("container init exited during setup", how));
     }
     if (msg->type == SyncType::kError) return Unexpected(Error::Decode(msg->payload));
@@ -285,8 +301,8 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
     }
     if (msg->type == SyncType::kRunHooks) {
       std::string state = HookStateJson(o.id, "creating", pid, bundle, spec.annotations);
-      BERTH_TRY(RunHooks(spec.hooks->prestart, "prestart", state));
-      BERTH_TRY(RunHooks(spec.hooks->create_runtime, "createRuntime", state));
+      BERTH_TRY(RunHooks(spec.hooks->prestart, "prestart", state, bundle));
+      BERTH_TRY(RunHooks(spec.hooks->create_runtime, "createRuntime", state, bundle));
       BERTH_TRY(out.sync.Send(SyncType::kHooksDone));
       continue;
     }
@@ -326,7 +342,7 @@ Status Destroy(const GlobalOptions& g, const ContainerRecord& rec, cgroup::Manag
   }
   if (spec && spec->hooks && !spec->hooks->poststop.empty()) {
     std::string state = HookStateJson(rec.id, "stopped", 0, rec.bundle, spec->annotations);
-    RunHooksBestEffort(spec->hooks->poststop, "poststop", state);
+    RunHooksBestEffort(spec->hooks->poststop, "poststop", state, rec.bundle);
   }
   auto r = RemoveAll(ContainerDir(g.root, rec.id));
   if (result.has_value() && !r.has_value()) result = r;
@@ -374,10 +390,18 @@ Status Start(const GlobalOptions& g, const std::string& id) {
                 StrCat("container ", Quote(id), ": init exited before it could start"));
   }
   ::unlink(fifo.c_str());
+  // The init keeps the fifo open until its exec: EOF means the program runs, text is the
+  // reason it could not (a failing startContainer hook, a refused capability, ...).
+  int fl = ::fcntl(ff.get(), F_GETFL);
+  ::fcntl(ff.get(), F_SETFL, fl & ~O_NONBLOCK);
+  BERTH_ASSIGN_OR_RETURN(std::string failure, ReadFd(ff.get(), "exec fifo"));
+  if (!failure.empty()) {
+    return Fail(ErrorCode::kFailedPrecondition, StrCat("start container ", Quote(id), ": ", failure));
+  }
   auto spec = oci::SpecFromJson(rec.config, "state.json config");
   if (spec && spec->hooks && !spec->hooks->poststart.empty()) {
     std::string state = HookStateJson(id, "running", rec.pid, rec.bundle, spec->annotations);
-    RunHooksBestEffort(spec->hooks->poststart, "poststart", state);
+    RunHooksBestEffort(spec->hooks->poststart, "poststart", state, rec.bundle);
   }
   return Ok();
 }
@@ -405,11 +429,18 @@ Result<int> Run(const GlobalOptions& g, const RunOptions& o) {
     return Fail(ErrorCode::kInternal, "no terminal received from the container");
   }
   BERTH_TRY(l.sync.Send(SyncType::kStart));
+  // EOF once the program runs; an error if the last steps failed (see InitMain).
+  if (auto m = l.sync.Recv(); m.has_value() && m->type == SyncType::kError) {
+    Error e = Error::Decode(m->payload);
+    (void)l.init.Wait();
+    if (!o.keep) (void)Destroy(g, l.record, l.cgroup.get(), &l.spec);
+    return Unexpected(std::move(e));
+  }
   l.sync.Close();
   if (l.spec.hooks && !l.spec.hooks->poststart.empty()) {
     std::string state = HookStateJson(o.create.id, "running", l.record.pid, l.record.bundle,
                                       l.spec.annotations);
-    RunHooksBestEffort(l.spec.hooks->poststart, "poststart", state);
+    RunHooksBestEffort(l.spec.hooks->poststart, "poststart", state, l.record.bundle);
   }
   if (o.detach) {
     l.init.Release();

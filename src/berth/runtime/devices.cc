@@ -96,6 +96,14 @@ std::vector<oci::DeviceRule> DeviceRulesForNodes(const std::vector<oci::Device>&
     r.access = "rwm";
     rules.push_back(r);
   };
+  // mknod of any device is allowed (using it is what the rules control), as runc does.
+  for (const char* type : {"c", "b"}) {
+    oci::DeviceRule mknod;
+    mknod.allow = true;
+    mknod.type = type;
+    mknod.access = "m";
+    rules.push_back(mknod);
+  }
   for (const auto& d : DefaultDevices()) add(d);
   // /dev/pts/* and /dev/ptmx: terminals allocated inside the container.
   oci::DeviceRule pts;
@@ -108,7 +116,9 @@ std::vector<oci::DeviceRule> DeviceRulesForNodes(const std::vector<oci::Device>&
   ptmx.major = 5;
   ptmx.minor = 2;
   rules.push_back(ptmx);
-  for (const auto& d : devices) add(d);
+  // linux.devices entries are not allowed implicitly: the config's own rules decide (podman
+  // and containerd add an allow rule for each device they pass), as with runc.
+  (void)devices;
   return rules;
 }
 

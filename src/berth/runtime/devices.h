@@ -14,8 +14,8 @@ namespace berth::runtime {
 // The default devices, as config entries (mode 0666, root-owned).
 std::vector<oci::Device> DefaultDevices();
 
-// The cgroup device rules the container needs for its nodes: an allow rule ("rwm") for each
-// default device and each linux.devices entry, appended after the config's own rules.
+// The cgroup device rules every container gets after the config's own: mknod of any device,
+// and rwm on the default devices and on ptys. linux.devices entries get nothing implicitly.
 std::vector<oci::DeviceRule> DeviceRulesForNodes(const std::vector<oci::Device>& devices);
 
 // `create_nodes`: false when /dev is a bind mount of the host's (nodes already there).

@@ -64,7 +64,7 @@ Result<std::string> ExecSetUp(ExecChildPlan& p, std::vector<std::string>* env) {
     }
     BERTH_TRY(AttachTerminal(pty.slave.get(), proc.user.uid));
   }
-  *env = proc.env;
+  *env = DedupeEnv(proc.env);
   EnsureHome(*env, proc.user.uid);
   return LookPath(proc.args.empty() ? "" : proc.args[0], *env);
 }
@@ -93,9 +93,10 @@ Result<std::string> ExecSetUp(ExecChildPlan& p, std::vector<std::string>* env) {
   // then tell it so.
   ::prctl(PR_SET_PDEATHSIG, 0);
   (void)p.sync->Send(SyncType::kAck);
-  p.sync->Close();
+  // The sync socket stays open (close-on-exec) so a failure of the last steps reaches the
+  // runtime as an error; EOF tells it the program runs.
   Error err = FinalizeAndExec(p.process, *path, env);
-  log::Error(err.message());
+  (void)p.sync->SendError(err);
   ::_exit(err.sys_errno() == ENOENT ? 127 : 126);
 }
 
@@ -129,6 +130,7 @@ Result<int> Exec(const GlobalOptions& g, const std::string& id, const ExecOption
   const ContainerRecord& rec = info.record;
   BERTH_ASSIGN_OR_RETURN(oci::Spec spec, oci::SpecFromJson(rec.config, "state.json config"));
   BERTH_TRY(oci::ValidateProcess(o.process));
+  BERTH_TRY(CheckPreservedFds(o.preserve_fds));
   if (o.process.terminal && o.detach && o.console_socket.empty()) {
     return InvalidArgument("cannot allocate a tty for a detached process without --console-socket");
   }
@@ -222,8 +224,15 @@ Result<int> Exec(const GlobalOptions& g, const std::string& id, const ExecOption
                   "--pid-file");
   }
   BERTH_TRY(sync.Send(SyncType::kStart));
-  // Wait until the child no longer dies with us (EOF: it already exited, also fine).
-  (void)sync.Recv();
+  // kAck: the child no longer dies with us. Then EOF once the program runs, or its error.
+  for (int i = 0; i < 2; ++i) {
+    auto m = sync.Recv();
+    if (!m) break;
+    if (m->type == SyncType::kError) {
+      (void)child.Wait();
+      return Unexpected(Error::Decode(m->payload));
+    }
+  }
   sync.Close();
   if (o.detach) {
     child.Release();

@@ -27,7 +27,7 @@ std::string HookStateJson(const std::string& id, std::string_view status, int pi
 }
 
 static Status RunHook(const oci::Hook& hook, std::string_view kind, size_t index,
-                      const std::string& state_json) {
+                      const std::string& state_json, const std::string& bundle) {
   std::string what = StrCat(kind, " hook #", static_cast<uint64_t>(index), " ", Quote(hook.path));
   // Hook output is captured so a failing hook's message reaches the user.
   int out = ::memfd_create("berth-hook-output", MFD_CLOEXEC);
@@ -38,6 +38,8 @@ static Status RunHook(const oci::Hook& hook, std::string_view kind, size_t index
   opts.path = hook.path;
   opts.args = hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
   opts.env = hook.env;
+  opts.inherit_env = hook.env.empty();
+  opts.cwd = bundle;
   opts.stdin_data = state_json;
   opts.stdout_fd = out;
   opts.stderr_fd = out;
@@ -68,15 +70,17 @@ static Status RunHook(const oci::Hook& hook, std::string_view kind, size_t index
 }
 
 Status RunHooks(const std::vector<oci::Hook>& hooks, std::string_view kind,
-                const std::string& state_json) {
-  for (size_t i = 0; i < hooks.size(); ++i) BERTH_TRY(RunHook(hooks[i], kind, i, state_json));
+                const std::string& state_json, const std::string& bundle) {
+  for (size_t i = 0; i < hooks.size(); ++i) {
+    BERTH_TRY(RunHook(hooks[i], kind, i, state_json, bundle));
+  }
   return Ok();
 }
 
 void RunHooksBestEffort(const std::vector<oci::Hook>& hooks, std::string_view kind,
-                        const std::string& state_json) {
+                        const std::string& state_json, const std::string& bundle) {
   for (size_t i = 0; i < hooks.size(); ++i) {
-    auto st = RunHook(hooks[i], kind, i, state_json);
+    auto st = RunHook(hooks[i], kind, i, state_json, bundle);
     if (!st) log::Warn(st.error().message());
   }
 }

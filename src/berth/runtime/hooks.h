@@ -19,12 +19,14 @@ std::string HookStateJson(const std::string& id, std::string_view status, int pi
                           const std::string& bundle,
                           const std::map<std::string, std::string>& annotations);
 
-// Runs `hooks` in order; `kind` names them in errors ("createRuntime").
+// Runs `hooks` in order; `kind` names them in errors ("createRuntime"). Like runc, a hook runs
+// in the bundle directory (when it exists where the hook runs) and, when its `env` is empty,
+// with the runtime's environment.
 Status RunHooks(const std::vector<oci::Hook>& hooks, std::string_view kind,
-                const std::string& state_json);
+                const std::string& state_json, const std::string& bundle);
 
 // Runs them and logs failures instead of returning them (poststart, poststop).
 void RunHooksBestEffort(const std::vector<oci::Hook>& hooks, std::string_view kind,
-                        const std::string& state_json);
+                        const std::string& state_json, const std::string& bundle);
 
 }  // namespace berth::runtime

@@ -58,12 +58,17 @@ Status SetHostnames(const oci::Spec& spec) {
   return Ok();
 }
 
+// Like runc, a missing working directory is created (after pivot_root, so inside the new
+// root, and before the root may become read-only).
+Status EnsureCwd(const std::string& cwd) {
+  std::string dir = cwd.empty() ? "/" : cwd;
+  if (::access(dir.c_str(), F_OK) == 0) return Ok();
+  BERTH_TRY_CTX(MkdirAll(dir, 0755), "process.cwd");
+  return Ok();
+}
+
 Status ChdirCwd(const std::string& cwd) {
   std::string dir = cwd.empty() ? "/" : cwd;
-  if (::chdir(dir.c_str()) == 0) return Ok();
-  if (errno != ENOENT) return ErrnoFail(StrCat("process.cwd: chdir ", Quote(dir)));
-  // Like runc, a missing working directory is created (inside the new root).
-  BERTH_TRY_CTX(MkdirAll(dir, 0755), "process.cwd");
   if (::chdir(dir.c_str()) != 0) return ErrnoFail(StrCat("process.cwd: chdir ", Quote(dir)));
   return Ok();
 }
@@ -127,18 +132,20 @@ Result<std::string> SetUp(InitPlan& p, std::vector<std::string>* env, pid_t* hos
   }
   if (spec.hooks && !spec.hooks->create_container.empty()) {
     std::string state = HookStateJson(p.id, "creating", *host_pid, p.bundle, spec.annotations);
-    BERTH_TRY(RunHooks(spec.hooks->create_container, "createContainer", state));
+    BERTH_TRY(RunHooks(spec.hooks->create_container, "createContainer", state, p.bundle));
   }
   BERTH_TRY(EnterRootfs(p.rootfs, root_fd.get()));
   root_fd.Reset();
   BERTH_TRY(Failpoint("init:after-pivot"));
   log::Trace("init: pivoted");
+  BERTH_TRY(EnsureCwd(proc.cwd));
   BERTH_TRY(FinishRootfs(p.rootfs));
   log::Trace("init: rootfs finished");
   BERTH_TRY(ChdirCwd(proc.cwd));
 
   if (proc.terminal) {
     BERTH_ASSIGN_OR_RETURN(Pty pty, OpenPty(proc.console_size));
+    BERTH_TRY(MountConsole(pty.slave.get()));
     if (p.console_socket >= 0) {
       BERTH_TRY(SendConsoleFd(p.console_socket, pty.master.get()));
       ::close(p.console_socket);
@@ -153,7 +160,7 @@ Result<std::string> SetUp(InitPlan& p, std::vector<std::string>* env, pid_t* hos
     // A session of its own: the container must not share the caller's terminal session.
     ::setsid();
   }
-  *env = proc.env;
+  *env = DedupeEnv(proc.env);
   EnsureHome(*env, proc.user.uid);
   BERTH_ASSIGN_OR_RETURN(std::string path, LookPath(proc.args.empty() ? "" : proc.args[0], *env));
   BERTH_TRY(Failpoint("init:before-ready"));
@@ -184,34 +191,43 @@ void InitMain(InitPlan& p) {
   ::prctl(PR_SET_PDEATHSIG, 0);
   (void)p.sync->Send(SyncType::kAck);
 
+  // The start channel: `start`'s fifo, or the sync socket for `run`. It stays open until the
+  // exec (close-on-exec), so whoever started us learns when the program runs (EOF) or why it
+  // could not (an error written to it).
+  UniqueFd fifo;
   if (p.wait_fifo) {
     // Blocks until `start` opens the fifo for reading.
-    int fd = ::openat(p.state_dir_fd, std::string(kExecFifo).c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || ::write(fd, "0", 1) != 1) {
+    fifo.Reset(::openat(p.state_dir_fd, std::string(kExecFifo).c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fifo.valid() || ::write(fifo.get(), "0", 1) != 1) {
       log::Error(StrCat("container ", Quote(p.id), ": wait for start: ", strerror(errno)));
       ::_exit(1);
     }
-    ::close(fd);
     ::close(p.state_dir_fd);
+    p.sync->Close();
   } else {
     auto start = p.sync->Expect(SyncType::kStart);
     if (!start) ::_exit(1);
   }
-  p.sync->Close();
+  auto fail = [&](const Error& e, int code) {
+    if (fifo.valid()) {
+      (void)WriteAll(fifo.get(), e.message(), "start channel");
+    } else {
+      (void)p.sync->SendError(e);
+    }
+    log::Error(StrCat("container ", Quote(p.id), ": ", e.message()));
+    ::_exit(code);
+  };
 
   const oci::Spec& spec = *p.spec;
   if (spec.hooks && !spec.hooks->start_container.empty()) {
     std::string state = HookStateJson(p.id, "created", host_pid, p.bundle, spec.annotations);
-    auto st = RunHooks(spec.hooks->start_container, "startContainer", state);
-    if (!st) {
-      log::Error(st.error().message());
-      ::_exit(1);
-    }
+    auto st = RunHooks(spec.hooks->start_container, "startContainer", state, p.bundle);
+    if (!st) fail(st.error(), 1);
   }
   log::Trace("init: exec");
   Error err = FinalizeAndExec(p.process, *path, env);
-  log::Error(StrCat("container ", Quote(p.id), ": ", err.message()));
-  ::_exit(err.sys_errno() == ENOENT ? 127 : 126);
+  fail(err, err.sys_errno() == ENOENT ? 127 : 126);
+  ::_exit(126);  // not reached: fail() exits
 }
 
 }  // namespace berth::runtime

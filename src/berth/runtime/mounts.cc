@@ -2,7 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/mount.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,10 +54,18 @@ Status SetPropagation(int tree, const std::vector<unsigned long>& props) {
   return Ok();
 }
 
-// Resolves (creating as needed) the mount point inside the rootfs.
+// Resolves (creating as needed) the mount point inside the rootfs. A destination that only
+// reaches procfs through a symlink is refused (see CheckProcMount for the direct case).
 Result<UniqueFd> PrepareTarget(const MountContext& ctx, const std::string& dest, bool is_dir) {
-  if (is_dir) return sys::MkdirAllInRoot(ctx.root_fd, dest);
-  return sys::EnsureFileInRoot(ctx.root_fd, dest);
+  Result<UniqueFd> fd = is_dir ? sys::MkdirAllInRoot(ctx.root_fd, dest)
+                               : sys::EnsureFileInRoot(ctx.root_fd, dest);
+  if (!fd) return fd;
+  struct statfs sfs;
+  bool lexically_proc = dest == "/proc" || dest.rfind("/proc/", 0) == 0;
+  if (!lexically_proc && ::fstatfs(fd->get(), &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC) {
+    return InvalidArgument(StrCat(Quote(dest), " resolves into `/proc` through a symlink"));
+  }
+  return fd;
 }
 
 // A bind mount: clone the source tree, set flags while detached, attach.
@@ -255,8 +265,51 @@ Status CgroupMount(const MountContext& ctx, const oci::Mount& m, const std::stri
   return Ok();
 }
 
+// Lexically cleaned absolute path ("/a/./b/../c" -> "/a/c").
+std::string CleanPath(const std::string& p) {
+  std::vector<std::string> parts;
+  for (auto& c : SplitNonEmpty(p, '/')) {
+    if (c == ".") continue;
+    if (c == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(c);
+  }
+  return "/" + Join(parts, "/");
+}
+
+// Nothing but procfs may cover /proc, and nothing may be mounted inside it except the files
+// lxcfs-style tools emulate (runc's rule since CVE-2019-16884: a fake /proc can disarm LSM
+// labels and masked paths).
+Status CheckProcMount(const MountContext& ctx, const oci::Mount& m, const std::string& dest,
+                      bool bind) {
+  static const char* kAllowed[] = {"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",
+                                   "/proc/stat",    "/proc/swaps",     "/proc/uptime",
+                                   "/proc/loadavg", "/proc/slabinfo",  "/proc/net/dev",
+                                   "/proc/sys/kernel/ns_last_pid"};
+  std::string clean = CleanPath(dest);
+  bool under = clean.rfind("/proc/", 0) == 0;
+  if (clean != "/proc" && !under) return Ok();
+  if (clean == "/proc") {
+    if (m.type == "proc") return Ok();
+    if (bind) {
+      std::string src =
+          !m.source.empty() && m.source[0] == '/' ? m.source : StrCat(ctx.bundle, "/", m.source);
+      struct statfs sfs;
+      if (::statfs(src.c_str(), &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC) return Ok();
+    }
+    return InvalidArgument("only a procfs (type `proc`) may be mounted on `/proc`");
+  }
+  for (const char* a : kAllowed) {
+    if (clean == a) return Ok();
+  }
+  return InvalidArgument(StrCat(Quote(clean), " is inside `/proc`: mounts there are not allowed"));
+}
+
 Status MountOne(const MountContext& ctx, const oci::Mount& m, const MountOptions& o) {
   std::string dest = CleanDest(m.destination);
+  BERTH_TRY(CheckProcMount(ctx, m, dest, IsBind(m, o)));
   if (IsBind(m, o)) {
     std::string source = m.source;
     if (source.empty()) return InvalidArgument("bind mount without a source");

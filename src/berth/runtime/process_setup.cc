@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
 
 #include "berth/base/strings.h"
 #include "berth/runtime/exec_protection.h"
@@ -87,6 +88,31 @@ Status ResolveProcessPlan(const oci::Spec& spec, const oci::Process& process, Pr
     return Fail(ErrorCode::kUnsupported, "process.selinuxLabel: SELinux is not enabled on this host");
   }
   return Ok();
+}
+
+Status CheckPreservedFds(int n) {
+  if (n < 0) return InvalidArgument("--preserve-fds must not be negative");
+  for (int fd = 3; fd < 3 + n; ++fd) {
+    if (::fcntl(fd, F_GETFD) < 0) {
+      return InvalidArgument(StrCat("--preserve-fds ", n, ": fd ", fd, " is not open"));
+    }
+  }
+  return Ok();
+}
+
+std::vector<std::string> DedupeEnv(const std::vector<std::string>& env) {
+  std::vector<std::string> out;
+  std::map<std::string, size_t> index;
+  for (const auto& e : env) {
+    std::string key = e.substr(0, e.find('='));
+    if (auto it = index.find(key); it != index.end()) {
+      out[it->second] = e;
+    } else {
+      index[key] = out.size();
+      out.push_back(e);
+    }
+  }
+  return out;
 }
 
 Result<std::string> LookPath(const std::string& name, const std::vector<std::string>& env) {

@@ -37,6 +37,14 @@ struct ProcessPlan {
 Status ResolveProcessPlan(const oci::Spec& spec, const oci::Process& process, ProcessPlan* plan,
                           bool quiet = false);
 
+// --preserve-fds N: fds 3..3+N-1 must be open (then every fd berth opens is above them, and
+// only the caller's fds are passed in).
+Status CheckPreservedFds(int n);
+
+// Docker/runc semantics for repeated keys in process.env: the last value wins, at the
+// position of the first occurrence.
+std::vector<std::string> DedupeEnv(const std::vector<std::string>& env);
+
 // PATH lookup inside the container (after pivot_root), as runc does it; the error message
 // contains "executable file not found in $PATH" / "no such file or directory" /
 // "permission denied", which podman maps to exit codes 127 and 126.

@@ -57,7 +57,7 @@ TEST_F(HooksTest, StateOnStdinArgsAndEnv) {
   h.args = {"sh", "-c", "cat > " + dir_ + "/state; echo \"$1 $X\" > " + dir_ + "/args", "sh", "one"};
   h.env = {"X=two"};
   std::string state = HookStateJson("c1", "creating", 42, "/b", {{"a", "b"}});
-  ASSERT_TRUE(RunHooks({h}, "createRuntime", state).has_value());
+  ASSERT_TRUE(RunHooks({h}, "createRuntime", state, dir_).has_value());
   EXPECT_EQ(*ReadFile(dir_ + "/state"), state);
   EXPECT_EQ(*ReadFile(dir_ + "/args"), "one two\n");
   auto j = ParseJson(state, "state");
@@ -72,7 +72,7 @@ TEST_F(HooksTest, FailureNamesHookAndOutput) {
   ok.path = "/bin/true";
   bad.path = "/bin/sh";
   bad.args = {"sh", "-c", "echo boom >&2; exit 3"};
-  auto st = RunHooks({ok, bad}, "prestart", "{}");
+  auto st = RunHooks({ok, bad}, "prestart", "{}", dir_);
   ASSERT_FALSE(st.has_value());
   EXPECT_EQ(st.error().message(), "prestart hook #1 `/bin/sh`: exit status 3: boom");
 }
@@ -83,7 +83,7 @@ TEST_F(HooksTest, TimeoutKillsHook) {
   h.args = {"sleep", "30"};
   h.timeout = 1;
   auto t0 = std::chrono::steady_clock::now();
-  auto st = RunHooks({h}, "poststart", "{}");
+  auto st = RunHooks({h}, "poststart", "{}", dir_);
   ASSERT_FALSE(st.has_value());
   EXPECT_EQ(st.error().code(), ErrorCode::kTimeout);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
@@ -92,7 +92,7 @@ TEST_F(HooksTest, TimeoutKillsHook) {
 TEST_F(HooksTest, MissingHookBinary) {
   oci::Hook h;
   h.path = dir_ + "/missing";
-  auto st = RunHooks({h}, "poststop", "{}");
+  auto st = RunHooks({h}, "poststop", "{}", dir_);
   ASSERT_FALSE(st.has_value());
   EXPECT_NE(st.error().message().find("exit status 127"), std::string::npos);
 }

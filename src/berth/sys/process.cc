@@ -126,6 +126,7 @@ Result<ChildProcess> Spawn(const SpawnOptions& opts) {
   argv.push_back(nullptr);
   for (auto& e : opts.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
+  char** child_env = opts.inherit_env ? environ : envp.data();
 
   int pidfd = -1;
   struct clone_args args = {};
@@ -143,7 +144,8 @@ Result<ChildProcess> Spawn(const SpawnOptions& opts) {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execve(opts.path.c_str(), argv.data(), envp.data());
+    if (!opts.cwd.empty()) (void)!::chdir(opts.cwd.c_str());
+    ::execve(opts.path.c_str(), argv.data(), child_env);
     ::_exit(127);
   }
   ChildProcess child(pid, UniqueFd(pidfd));

@@ -60,6 +60,8 @@ struct SpawnOptions {
   std::string path;
   std::vector<std::string> args;  // argv, including argv[0]
   std::vector<std::string> env;
+  bool inherit_env = false;  // use the caller's environment instead of `env`
+  std::string cwd;           // working directory; kept if empty or missing
   std::optional<std::string> stdin_data;  // written to the child's stdin, then closed
   int stdout_fd = -1;  // -1: inherit
   int stderr_fd = -1;

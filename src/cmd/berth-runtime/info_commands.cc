@@ -111,6 +111,10 @@ void AddInfoCommands(CLI::App& app, const Globals& g, std::vector<Command>& out)
                        return 0;
                      }
                      if (f->format == "json") {
+                       if (all.empty()) {  // runc prints Go's nil slice
+                         std::printf("null\n");
+                         return 0;
+                       }
                        OrderedJson arr = OrderedJson::array();
                        for (const auto& c : all) {
                          oci::State st = runtime::StateOf(c);
