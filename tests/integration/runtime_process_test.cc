@@ -19,7 +19,7 @@ using ProcessTest = RuntimeTest;
 
 constexpr uint64_t Cap(int n) { return uint64_t{1} << n; }
 constexpr int kCapChown = 0, kCapKill = 5, kCapNetBindService = 10, kCapNetRaw = 13,
-              kCapSysAdmin = 21, kCapAuditWrite = 29;
+              kCapAuditWrite = 29;
 
 Json Report(const CommandResult& r) { return ProbeLine(r.out, "report"); }
 
