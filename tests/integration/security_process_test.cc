@@ -7,7 +7,6 @@
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <linux/capability.h>
-#include <linux/ioprio.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -18,6 +17,7 @@
 #include <functional>
 #include <string>
 
+#include "berth/sys/ioprio.h"
 #include "berth/base/file.h"
 #include "berth/base/strings.h"
 #include "berth/runtime/capabilities.h"
@@ -190,15 +190,15 @@ TEST_F(ProcessIntegrationTest, RealtimeSchedulerAndIoPriority) {
     struct sched_param param;
     ::sched_getparam(0, &param);
     // No glibc wrapper for ioprio_get(2).
-    long prio = ::syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, 0);
-    Say(StrCat(::sched_getscheduler(0), " ", param.sched_priority, " ", IOPRIO_PRIO_CLASS(prio),
-               " ", IOPRIO_PRIO_DATA(prio)));
+    long prio = ::syscall(SYS_ioprio_get, sys::kIoprioWhoProcess, 0);
+    Say(StrCat(::sched_getscheduler(0), " ", param.sched_priority, " ", sys::IoprioClass(prio),
+               " ", sys::IoprioLevel(prio)));
   });
   if (r.out.find("Operation not permitted") != std::string::npos)
     GTEST_SKIP() << "real-time scheduling refused here: " << r.out;
   ASSERT_TRUE(Succeeded(r)) << r.out;
   EXPECT_EQ(r.out, StrCat(SCHED_FIFO | SCHED_RESET_ON_FORK, " 10 ",
-                          static_cast<int>(IOPRIO_CLASS_RT), " 3"));
+                          static_cast<int>(sys::kIoprioClassRt), " 3"));
 }
 
 // The container init's order: rlimits, oom_score_adj, personality, scheduler, ioPriority,

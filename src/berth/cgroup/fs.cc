@@ -155,6 +155,9 @@ Result<std::vector<pid_t>> ReadProcsRecursive(const std::string& dir) {
 }
 
 Status RemoveCgroup(const std::string& dir) {
+  // The common case is an empty leaf: try that before listing the directory (a cgroupfs
+  // readdir generates every control file's entry).
+  if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return Ok();
   BERTH_ASSIGN_OR_RETURN(auto children, ChildCgroups(dir));
   for (const std::string& c : children) BERTH_TRY(RemoveCgroup(JoinPath(dir, c)));
   auto delay = std::chrono::milliseconds(5);

@@ -27,6 +27,7 @@
 #include "berth/runtime/hooks.h"
 #include "berth/runtime/init.h"
 #include "berth/runtime/runtime.h"
+#include "berth/runtime/seccomp_cache.h"
 #include "berth/runtime/sync.h"
 #include "berth/sys/process.h"
 #include "berth/sys/syscalls.h"
@@ -74,8 +75,8 @@ struct Launched {
 
 enum class Mode { kCreate, kRun };
 
-Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mode,
-                        bool pty_to_parent) {
+// `detach` (run only): nobody will relay a terminal, so one needs --console-socket.
+Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mode, bool detach) {
   BERTH_TRY(ValidateId(o.id));
   if (g.systemd_cgroup) {
     return Fail(ErrorCode::kUnsupported,
@@ -90,6 +91,13 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
   oci::Spec& spec = out.spec;
   BERTH_TRY_CTX(oci::Validate(spec), bundle + "/config.json");
   if (!spec.process) return InvalidArgument("config.json: process: required to create a container");
+  bool terminal = spec.process->terminal;
+  if (terminal && o.console_socket.empty() && (mode == Mode::kCreate || detach)) {
+    return InvalidArgument(
+        "process.terminal is true: --console-socket is required unless `run` stays attached");
+  }
+  // `run` in the foreground relays the terminal itself.
+  bool pty_to_parent = terminal && o.console_socket.empty() && mode == Mode::kRun && !detach;
   if (!spec.linux_config) spec.linux_config.emplace();
   oci::Linux& lc = *spec.linux_config;
   std::string rootfs_in = spec.root.path[0] == '/' ? spec.root.path : bundle + "/" + spec.root.path;
@@ -109,7 +117,7 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
   std::optional<SeccompProgram> seccomp;
   UniqueFd seccomp_memfd;
   if (lc.seccomp) {
-    BERTH_ASSIGN_OR_RETURN(seccomp, CompileSeccomp(*lc.seccomp));
+    BERTH_ASSIGN_OR_RETURN(seccomp, CompileSeccompCached(*lc.seccomp, SeccompCacheDir(g)));
     BERTH_ASSIGN_OR_RETURN(seccomp_memfd,
                            FilterMemfd(seccomp->filter.data(),
                                        seccomp->filter.size() * sizeof(struct sock_filter)));
@@ -336,7 +344,10 @@ Status Destroy(const GlobalOptions& g, const ContainerRecord& rec, cgroup::Manag
                const oci::Spec* spec) {
   Status result = Ok();
   if (cg) {
-    (void)cg->Signal(SIGKILL);
+    // Usually nothing is left (the init's pid namespace took everyone with it); killing
+    // through the freezer is only worth it when something is.
+    auto left = cg->Processes();
+    if (!left.has_value() || !left->empty()) (void)cg->Signal(SIGKILL);
     auto d = cg->Destroy();
     if (!d) result = d;
   }
@@ -357,7 +368,7 @@ Status DestroyContainer(const GlobalOptions& g, const ContainerRecord& rec, cgro
 }
 
 Status Create(const GlobalOptions& g, const CreateOptions& o) {
-  BERTH_ASSIGN_OR_RETURN(Launched l, Launch(g, o, Mode::kCreate, false));
+  BERTH_ASSIGN_OR_RETURN(Launched l, Launch(g, o, Mode::kCreate, /*detach=*/true));
   l.init.Release();  // the init outlives us; its new parent (a subreaper or pid 1) reaps it
   return Ok();
 }
@@ -407,7 +418,6 @@ Status Start(const GlobalOptions& g, const std::string& id) {
 }
 
 Result<int> Run(const GlobalOptions& g, const RunOptions& o) {
-  BERTH_ASSIGN_OR_RETURN(std::string bundle, RealPath(o.create.bundle, "bundle"));
   // Foreground: forward signals to the container and reap everything it orphans.
   std::optional<ForegroundSignals> signals;
   if (!o.detach) {
@@ -415,17 +425,9 @@ Result<int> Run(const GlobalOptions& g, const RunOptions& o) {
     signals.emplace(std::move(blocked));
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   }
-  // Terminal handling needs to know the config before launch; peek at it.
-  bool terminal = false;
-  if (auto j = ReadJsonFile(bundle + "/config.json"); j.has_value()) {
-    terminal = j->contains("process") && (*j)["process"].value("terminal", false);
-  }
-  if (terminal && o.detach && o.create.console_socket.empty()) {
-    return InvalidArgument("cannot allocate a tty for a detached container without --console-socket");
-  }
-  bool relay = terminal && o.create.console_socket.empty();
-  BERTH_ASSIGN_OR_RETURN(Launched l, Launch(g, o.create, Mode::kRun, relay));
-  if (l.spec.process->terminal && relay && !l.pty_master.valid()) {
+  BERTH_ASSIGN_OR_RETURN(Launched l, Launch(g, o.create, Mode::kRun, o.detach));
+  bool relay = l.spec.process->terminal && o.create.console_socket.empty();
+  if (relay && !l.pty_master.valid()) {
     return Fail(ErrorCode::kInternal, "no terminal received from the container");
   }
   BERTH_TRY(l.sync.Send(SyncType::kStart));

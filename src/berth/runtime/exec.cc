@@ -20,6 +20,7 @@
 #include "berth/runtime/foreground.h"
 #include "berth/runtime/hooks.h"
 #include "berth/runtime/runtime.h"
+#include "berth/runtime/seccomp_cache.h"
 #include "berth/runtime/sync.h"
 #include "berth/runtime/process_setup.h"
 #include "berth/runtime/users.h"
@@ -139,7 +140,7 @@ Result<int> Exec(const GlobalOptions& g, const std::string& id, const ExecOption
   std::optional<SeccompProgram> seccomp;
   UniqueFd seccomp_memfd;
   if (spec.linux_config && spec.linux_config->seccomp) {
-    BERTH_ASSIGN_OR_RETURN(seccomp, CompileSeccomp(*spec.linux_config->seccomp));
+    BERTH_ASSIGN_OR_RETURN(seccomp, CompileSeccompCached(*spec.linux_config->seccomp, SeccompCacheDir(g)));
     BERTH_ASSIGN_OR_RETURN(seccomp_memfd,
                            FilterMemfd(seccomp->filter.data(),
                                        seccomp->filter.size() * sizeof(struct sock_filter)));

@@ -91,6 +91,10 @@ Result<std::string> SetUp(InitPlan& p, std::vector<std::string>* env, pid_t* hos
     }
   }
   BERTH_TRY(JoinNamespaces(*p.namespaces));
+  // After the joins: a joined user namespace must own the new network namespace.
+  if (p.namespaces->unshare_net && ::unshare(CLONE_NEWNET) != 0) {
+    return ErrnoFail("create the network namespace");
+  }
   // The parent creates and joins our cgroup while we set up; we wait for it only where it
   // matters: before mounting cgroup hierarchies, creating a cgroup namespace, or exec.
   bool in_cgroup = false;

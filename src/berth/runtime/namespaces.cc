@@ -56,6 +56,9 @@ Result<NamespacePlan> PlanNamespaces(const oci::Linux& lc, bool cgroup_into_clon
           plan.new_user = true;
           plan.clone_flags |= CLONE_NEWUSER;
           break;
+        case oci::NamespaceType::kNetwork:
+          plan.unshare_net = true;
+          break;
         default:
           plan.clone_flags |= static_cast<uint64_t>(oci::NamespaceCloneFlag(ns.type));
       }

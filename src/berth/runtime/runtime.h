@@ -30,6 +30,9 @@ struct GlobalOptions {
   bool systemd_cgroup = false;
 };
 
+// ROOT/@cache/seccomp: compiled filters ('@' cannot start a container id, so no clash).
+inline std::string SeccompCacheDir(const GlobalOptions& g) { return g.root + "/@cache/seccomp"; }
+
 struct CreateOptions {
   std::string id;
   std::string bundle = ".";

@@ -1,11 +1,11 @@
 // berth/runtime: process.scheduler (sched_setattr) and process.ioPriority (ioprio_set) for
 // the container's init.
-#include <linux/ioprio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdint>
 
+#include "berth/sys/ioprio.h"
 #include "berth/base/strings.h"
 #include "berth/runtime/rlimits.h"
 
@@ -124,9 +124,9 @@ struct IoClassName {
   int io_class;
 };
 constexpr IoClassName kIoClasses[] = {
-    {"IOPRIO_CLASS_RT", IOPRIO_CLASS_RT},
-    {"IOPRIO_CLASS_BE", IOPRIO_CLASS_BE},
-    {"IOPRIO_CLASS_IDLE", IOPRIO_CLASS_IDLE},
+    {"IOPRIO_CLASS_RT", sys::kIoprioClassRt},
+    {"IOPRIO_CLASS_BE", sys::kIoprioClassBe},
+    {"IOPRIO_CLASS_IDLE", sys::kIoprioClassIdle},
 };
 
 Result<int> ResolveIoPriority(const oci::IoPriority& p) {
@@ -136,10 +136,10 @@ Result<int> ResolveIoPriority(const oci::IoPriority& p) {
     if (c.name == p.io_class) cls = &c;
   if (cls == nullptr)
     return InvalidArgument(StrCat(kIoField, ".class: unknown class ", Quote(p.io_class)));
-  if (p.priority < 0 || p.priority >= IOPRIO_NR_LEVELS)
+  if (p.priority < 0 || p.priority >= sys::kIoprioNrLevels)
     return InvalidArgument(StrCat(kIoField, ".priority: ", p.priority, " is outside 0 to 7"));
   // IOPRIO_PRIO_VALUE is 16 bits computed in unsigned long; ioprio_set takes an int.
-  return static_cast<int>(IOPRIO_PRIO_VALUE(cls->io_class, p.priority));
+  return static_cast<int>(sys::IoprioValue(cls->io_class, p.priority));
 }
 
 }  // namespace
@@ -166,7 +166,7 @@ Status ValidateIoPriority(const oci::IoPriority& p) {
 Status ApplyIoPriority(const oci::IoPriority& p) {
   BERTH_ASSIGN_OR_RETURN(int value, ResolveIoPriority(p));
   // No glibc wrapper for ioprio_set(2); IOPRIO_WHO_PROCESS with 0 is the calling process.
-  if (::syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, value) != 0)
+  if (::syscall(SYS_ioprio_set, sys::kIoprioWhoProcess, 0, value) != 0)
     return ErrnoFail(StrCat("set I/O priority ", Quote(p.io_class), " ", p.priority));
   return Ok();
 }

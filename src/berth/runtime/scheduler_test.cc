@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <linux/ioprio.h>
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -13,6 +12,7 @@
 #include <functional>
 #include <string>
 
+#include "berth/sys/ioprio.h"
 #include "berth/base/strings.h"
 #include "berth/runtime/rlimits.h"
 #include "berth/sys/process.h"
@@ -152,10 +152,10 @@ TEST(IoPriorityTest, ApplyBestEffort) {
     auto st = ApplyIoPriority(Io("IOPRIO_CLASS_BE", 6));
     if (!st.has_value()) return st.error().message();
     // No glibc wrapper for ioprio_get(2).
-    long v = ::syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, 0);
-    return StrCat(IOPRIO_PRIO_CLASS(v), " ", IOPRIO_PRIO_DATA(v));
+    long v = ::syscall(SYS_ioprio_get, sys::kIoprioWhoProcess, 0);
+    return StrCat(sys::IoprioClass(v), " ", sys::IoprioLevel(v));
   });
-  EXPECT_EQ(out, StrCat(static_cast<int>(IOPRIO_CLASS_BE), " 6"));
+  EXPECT_EQ(out, StrCat(static_cast<int>(sys::kIoprioClassBe), " 6"));
 }
 
 }  // namespace

@@ -34,10 +34,18 @@ struct Command {
   std::function<Result<int>()> run;
 };
 
-// Each file registers its commands on `app`; the closures own their flag storage.
-void AddLifecycleCommands(CLI::App& app, const Globals& g, std::vector<Command>& out);
-void AddInfoCommands(CLI::App& app, const Globals& g, std::vector<Command>& out);
-void AddExecCommands(CLI::App& app, const Globals& g, std::vector<Command>& out);
+// Each file registers its commands on `app`; the closures own their flag storage. `only`
+// names the one command the command line asks for ("" registers all, e.g. for --help):
+// building CLI11's option objects for every command costs more than the rest of `state`.
+void AddLifecycleCommands(CLI::App& app, const Globals& g, std::vector<Command>& out,
+                          std::string_view only);
+void AddInfoCommands(CLI::App& app, const Globals& g, std::vector<Command>& out,
+                     std::string_view only);
+void AddExecCommands(CLI::App& app, const Globals& g, std::vector<Command>& out,
+                     std::string_view only);
+inline bool Wanted(std::string_view only, std::string_view name) {
+  return only.empty() || only == name;
+}
 
 // Helpers shared by the command files.
 Result<uint64_t> ParseBytes(const std::string& s, std::string_view flag);

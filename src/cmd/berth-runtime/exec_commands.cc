@@ -73,7 +73,9 @@ Result<oci::Process> BuildProcess(const Globals& g, const ExecFlags& f) {
 
 }  // namespace
 
-void AddExecCommands(CLI::App& app, const Globals& g, std::vector<Command>& out) {
+void AddExecCommands(CLI::App& app, const Globals& g, std::vector<Command>& out,
+                     std::string_view only) {
+  if (!Wanted(only, "exec")) return;
   auto f = std::make_shared<ExecFlags>();
   CLI::App* sub = app.add_subcommand("exec", "run a process in a running container");
   sub->add_option("--console-socket", f->console_socket, "unix socket for the pty master");

@@ -83,8 +83,9 @@ Json FeaturesJson() {
 
 }  // namespace
 
-void AddInfoCommands(CLI::App& app, const Globals& g, std::vector<Command>& out) {
-  {
+void AddInfoCommands(CLI::App& app, const Globals& g, std::vector<Command>& out,
+                   std::string_view only) {
+  if (Wanted(only, "state")) {
     auto id = std::make_shared<std::string>();
     CLI::App* sub = app.add_subcommand("state", "print a container's state as JSON");
     sub->add_option("id", *id, "container id")->required();
@@ -94,7 +95,7 @@ void AddInfoCommands(CLI::App& app, const Globals& g, std::vector<Command>& out)
                      return 0;
                    }});
   }
-  {
+  if (Wanted(only, "list")) {
     struct ListFlags {
       std::string format = "table";
       bool quiet = false;
@@ -135,7 +136,7 @@ void AddInfoCommands(CLI::App& app, const Globals& g, std::vector<Command>& out)
                      return 0;
                    }});
   }
-  {
+  if (Wanted(only, "ps")) {
     struct PsFlags {
       std::string id, format = "table";
       std::vector<std::string> ps_args;
@@ -188,7 +189,7 @@ void AddInfoCommands(CLI::App& app, const Globals& g, std::vector<Command>& out)
                      return 0;
                    }});
   }
-  {
+  if (Wanted(only, "events")) {
     struct EventsFlags {
       std::string id, interval = "5s";
       bool stats = false;
@@ -217,7 +218,7 @@ void AddInfoCommands(CLI::App& app, const Globals& g, std::vector<Command>& out)
                      return 0;
                    }});
   }
-  {
+  if (Wanted(only, "spec")) {
     struct SpecFlags {
       std::string bundle = ".";
       bool rootless = false;
@@ -236,7 +237,7 @@ void AddInfoCommands(CLI::App& app, const Globals& g, std::vector<Command>& out)
                      return 0;
                    }});
   }
-  {
+  if (Wanted(only, "features")) {
     CLI::App* sub = app.add_subcommand("features", "print what this runtime supports, as JSON");
     out.push_back({sub, []() -> Result<int> {
                      std::printf("%s\n", FeaturesJson().dump(4).c_str());

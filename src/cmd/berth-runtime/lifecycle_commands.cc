@@ -125,8 +125,9 @@ Result<oci::Resources> UpdateResources(const UpdateFlags& f) {
 
 }  // namespace
 
-void AddLifecycleCommands(CLI::App& app, const Globals& g, std::vector<Command>& out) {
-  {
+void AddLifecycleCommands(CLI::App& app, const Globals& g, std::vector<Command>& out,
+                   std::string_view only) {
+  if (Wanted(only, "create")) {
     auto f = std::make_shared<CreateFlags>();
     CLI::App* sub = app.add_subcommand("create", "create a container");
     AddCreateFlags(sub, *f);
@@ -136,7 +137,7 @@ void AddLifecycleCommands(CLI::App& app, const Globals& g, std::vector<Command>&
                      return 0;
                    }});
   }
-  {
+  if (Wanted(only, "start")) {
     auto id = std::make_shared<std::string>();
     CLI::App* sub = app.add_subcommand("start", "start a created container");
     sub->add_option("id", *id, "container id")->required();
@@ -145,7 +146,7 @@ void AddLifecycleCommands(CLI::App& app, const Globals& g, std::vector<Command>&
                      return 0;
                    }});
   }
-  {
+  if (Wanted(only, "run")) {
     struct RunFlags {
       CreateFlags c;
       bool detach = false, keep = false, no_subreaper = false;
@@ -165,7 +166,7 @@ void AddLifecycleCommands(CLI::App& app, const Globals& g, std::vector<Command>&
                      return runtime::Run(g.Options(), o);
                    }});
   }
-  {
+  if (Wanted(only, "kill")) {
     struct KillFlags {
       std::string id, signal = "SIGTERM";
       bool all = false;
@@ -181,7 +182,7 @@ void AddLifecycleCommands(CLI::App& app, const Globals& g, std::vector<Command>&
                      return 0;
                    }});
   }
-  {
+  if (Wanted(only, "delete")) {
     struct DeleteFlags {
       std::string id;
       bool force = false;
@@ -196,6 +197,7 @@ void AddLifecycleCommands(CLI::App& app, const Globals& g, std::vector<Command>&
                    }});
   }
   for (const char* name : {"pause", "resume"}) {
+    if (!Wanted(only, name)) continue;
     auto id = std::make_shared<std::string>();
     bool pause = std::string(name) == "pause";
     CLI::App* sub = app.add_subcommand(name, pause ? "freeze every process of a container"
@@ -210,7 +212,7 @@ void AddLifecycleCommands(CLI::App& app, const Globals& g, std::vector<Command>&
                      return 0;
                    }});
   }
-  {
+  if (Wanted(only, "update")) {
     auto f = std::make_shared<UpdateFlags>();
     CLI::App* sub = app.add_subcommand("update", "change a running container's resources");
     sub->add_option("id", f->id, "container id")->required();
@@ -238,6 +240,7 @@ void AddLifecycleCommands(CLI::App& app, const Globals& g, std::vector<Command>&
                    }});
   }
   for (const char* name : {"checkpoint", "restore"}) {
+    if (!Wanted(only, name)) continue;
     CLI::App* sub = app.add_subcommand(name, "not supported");
     sub->allow_extras();
     std::string n = name;

@@ -40,6 +40,20 @@ std::vector<std::string> NormalizeArgs(int argc, char** argv, const std::set<std
   return out;
 }
 
+// The command the arguments name: the first word that is not a global flag or its value.
+// "" when there is none or help is asked for (then every command is registered).
+std::string CommandName(const std::vector<std::string>& args) {
+  static const std::set<std::string> kWithValue = {"--root", "--log", "--log-format",
+                                                   "--rootless", "--criu"};
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help" || a == "--help-all") return "";
+    if (a.empty() || a[0] != '-') return a == "ls" ? "list" : a;
+    if (kWithValue.count(a)) ++i;
+  }
+  return "";
+}
+
 void CollectLongNames(const CLI::App* app, std::set<std::string>& out) {
   for (const CLI::Option* o : app->get_options()) {
     for (const auto& n : o->get_lnames()) out.insert(n);
@@ -66,10 +80,30 @@ int Main(int argc, char** argv) {
   app.add_option("--rootless", g.rootless, "rootless mode: true, false or auto");
   app.add_option("--criu", g.criu, "path to criu (checkpoint/restore is not supported)");
 
+  // Long names for "-flag" normalization: every command's, so look ahead at the raw args
+  // for the command name first (single-dash globals are rare and need no lookup).
+  std::vector<std::string> raw(argv + 1, argv + argc);
+  for (auto& a : raw) {
+    if (a.size() > 2 && a[0] == '-' && a[1] != '-') {
+      std::string n = a.substr(1, a.find('=') - 1);
+      if (n == "root" || n == "log" || n == "log-format" || n == "rootless" || n == "criu" ||
+          n == "debug" || n == "systemd-cgroup") {
+        a = "-" + a;
+      }
+    }
+  }
+  std::string only = CommandName(raw);
   std::vector<Command> commands;
-  AddLifecycleCommands(app, g, commands);
-  AddExecCommands(app, g, commands);
-  AddInfoCommands(app, g, commands);
+  AddLifecycleCommands(app, g, commands, only);
+  AddExecCommands(app, g, commands, only);
+  AddInfoCommands(app, g, commands, only);
+  if (commands.empty() && !only.empty()) {
+    // Not a command we know: register them all so CLI11 reports it properly.
+    only.clear();
+    AddLifecycleCommands(app, g, commands, only);
+    AddExecCommands(app, g, commands, only);
+    AddInfoCommands(app, g, commands, only);
+  }
 
   std::set<std::string> longs;
   CollectLongNames(&app, longs);
