@@ -82,9 +82,54 @@ Result<Layout> LayoutFromMountInfo(std::string_view mountinfo) {
   return layout;
 }
 
+namespace {
+
+// The 5th field of a mountinfo line (the mount point, still escaped).
+std::string_view MountPointField(std::string_view line) {
+  size_t pos = 0;
+  for (int i = 0; i < 4; ++i) {
+    pos = line.find(' ', pos);
+    if (pos == std::string_view::npos) return {};
+    ++pos;
+  }
+  size_t end = line.find(' ', pos);
+  return line.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+}
+
+// Only cgroup mounts, and the mounts that shadow them, matter: drop every other line before
+// the full parse (a host has dozens of mounts; this runs on every container start).
+std::string CgroupRelevantLines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  std::vector<std::string_view> cgroup_points;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(start, nl - start);
+    start = nl + 1;
+    lines.push_back(line);
+    if (line.find(" - cgroup") != std::string_view::npos) {
+      cgroup_points.push_back(MountPointField(line));
+    }
+  }
+  std::string out;
+  for (std::string_view line : lines) {
+    bool keep = line.find(" - cgroup") != std::string_view::npos;
+    if (!keep) {
+      std::string_view mp = MountPointField(line);
+      for (std::string_view c : cgroup_points) keep = keep || c == mp;
+    }
+    if (keep) out.append(line).push_back('\n');
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<Layout> DetectLayout() {
   BERTH_ASSIGN_OR_RETURN(std::string text, ReadFile("/proc/self/mountinfo"));
-  BERTH_ASSIGN_OR_RETURN_CTX(Layout layout, LayoutFromMountInfo(text), "detect cgroup layout");
+  BERTH_ASSIGN_OR_RETURN_CTX(Layout layout, LayoutFromMountInfo(CgroupRelevantLines(text)),
+                             "detect cgroup layout");
   return layout;
 }
 

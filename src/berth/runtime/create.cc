@@ -30,16 +30,21 @@
 #include "berth/runtime/seccomp_cache.h"
 #include "berth/runtime/sync.h"
 #include "berth/sys/process.h"
+#include "berth/sys/safe_path.h"
 #include "berth/sys/syscalls.h"
 
 namespace berth::runtime {
 
 namespace {
 
+// realpath(3) readlinks every component; the kernel knows the answer for an open fd.
 Result<std::string> RealPath(const std::string& p, std::string_view what) {
+  UniqueFd fd(::open(p.c_str(), O_PATH | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoFail(StrCat(what, " ", Quote(p)));
   char buf[PATH_MAX];
-  if (!::realpath(p.c_str(), buf)) return ErrnoFail(StrCat(what, " ", Quote(p)));
-  return std::string(buf);
+  ssize_t n = ::readlink(sys::FdPath(fd.get()).c_str(), buf, sizeof buf - 1);
+  if (n <= 0) return ErrnoFail(StrCat(what, " ", Quote(p)));
+  return std::string(buf, static_cast<size_t>(n));
 }
 
 // The v1 hierarchies and v2 leaf a `cgroup` mount inside the container needs.
@@ -329,8 +334,10 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
   Defer remove_pid_file([&] {
     if (!o.pid_file.empty()) ::unlink(o.pid_file.c_str());
   });
-  BERTH_TRY(out.sync.Send(SyncType::kCommitted));
-  BERTH_TRY(out.sync.Expect(SyncType::kAck));
+  if (mode == Mode::kCreate) {
+    BERTH_TRY(out.sync.Send(SyncType::kCommitted));
+    BERTH_TRY(out.sync.Expect(SyncType::kAck));
+  }
   log::Trace("committed");
 
   remove_pid_file.Cancel();

@@ -188,12 +188,13 @@ void InitMain(InitPlan& p) {
     (void)p.sync->SendError(path.error());
     ::_exit(1);
   }
-  auto ready = p.sync->Send(SyncType::kReady);
-  auto committed = ready.has_value() ? p.sync->Expect(SyncType::kCommitted)
-                                     : Result<SyncMessage>(Unexpected(ready.error()));
+  if (!p.sync->Send(SyncType::kReady)) ::_exit(1);
+  // `create`: wait until the record is committed, stop dying with the runtime (which exits
+  // next) and say so. `run`: kStart means both.
+  auto committed = p.sync->Expect(p.wait_fifo ? SyncType::kCommitted : SyncType::kStart);
   if (!committed) ::_exit(1);  // the runtime died or gave up: it removes what it made
   ::prctl(PR_SET_PDEATHSIG, 0);
-  (void)p.sync->Send(SyncType::kAck);
+  if (p.wait_fifo) (void)p.sync->Send(SyncType::kAck);
 
   // The start channel: `start`'s fifo, or the sync socket for `run`. It stays open until the
   // exec (close-on-exec), so whoever started us learns when the program runs (EOF) or why it
@@ -208,9 +209,6 @@ void InitMain(InitPlan& p) {
     }
     ::close(p.state_dir_fd);
     p.sync->Close();
-  } else {
-    auto start = p.sync->Expect(SyncType::kStart);
-    if (!start) ::_exit(1);
   }
   auto fail = [&](const Error& e, int code) {
     if (fifo.valid()) {

@@ -151,6 +151,7 @@ int Main(int argc, char** argv) {
 }  // namespace berth::cli
 
 int main(int argc, char** argv) {
+  berth::log::Trace("main");
   try {
     return berth::cli::Main(argc, argv);
   } catch (const std::exception& e) {
