@@ -108,6 +108,25 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
   std::string rootfs_in = spec.root.path[0] == '/' ? spec.root.path : bundle + "/" + spec.root.path;
   BERTH_ASSIGN_OR_RETURN(std::string rootfs, RealPath(rootfs_in, "root.path"));
 
+  // Fields that restrict or shape the container but that this runtime does not implement
+  // are refused, never ignored.
+  if (lc.intel_rdt) {
+    return Fail(ErrorCode::kUnsupported, "linux.intelRdt: Intel RDT (resctrl) is not supported");
+  }
+  if (!lc.net_devices.empty()) {
+    return Fail(ErrorCode::kUnsupported, "linux.netDevices: moving network devices is not supported");
+  }
+  if (!lc.mount_label.empty() && ::access("/sys/fs/selinux/enforce", F_OK) != 0) {
+    return Fail(ErrorCode::kUnsupported, "linux.mountLabel: SELinux is not enabled on this host");
+  }
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    if (!spec.mounts[i].uid_mappings.empty() || !spec.mounts[i].gid_mappings.empty()) {
+      return Fail(ErrorCode::kUnsupported,
+                  StrCat("mounts[", static_cast<uint64_t>(i), "].uidMappings: idmapped mounts are "
+                         "not supported"));
+    }
+  }
+
   // Everything that can be checked is checked before anything is created.
   log::Trace("config validated");
   BERTH_ASSIGN_OR_RETURN(cgroup::Layout layout, cgroup::DetectLayout());

@@ -44,6 +44,10 @@ struct ExecChildPlan {
 Result<std::string> ExecSetUp(ExecChildPlan& p, std::vector<std::string>* env) {
   const oci::Process& proc = *p.process.process;
   BERTH_TRY(p.sync->Expect(SyncType::kGo));
+  if (const auto& aff = p.process.process->exec_cpu_affinity; aff && !aff->initial.empty()) {
+    // execCPUAffinity.initial: where the runtime's setup runs inside the container.
+    BERTH_TRY_CTX(SetCpuAffinity(aff->initial), "process.execCPUAffinity.initial");
+  }
   if (p.ns_flags != 0 && ::setns(p.init_pidfd, p.ns_flags) != 0) {
     return ErrnoFail("join the container's namespaces");
   }

@@ -81,6 +81,10 @@ Result<std::string> SetUp(InitPlan& p, std::vector<std::string>* env, pid_t* hos
   const oci::Linux& lc = spec.linux_config ? *spec.linux_config : kNoLinux;
 
   log::Trace("init: start");
+  if (const auto& aff = p.process.process->exec_cpu_affinity; aff && !aff->initial.empty()) {
+    // execCPUAffinity.initial: where the runtime's setup runs inside the container.
+    BERTH_TRY_CTX(SetCpuAffinity(aff->initial), "process.execCPUAffinity.initial");
+  }
   BERTH_ASSIGN_OR_RETURN(SyncMessage go, p.sync->Expect(SyncType::kGo));
   log::Trace("init: go");
   *host_pid = static_cast<pid_t>(ParseInt64(go.payload, "pid").value_or(0));

@@ -1,6 +1,7 @@
 #include "berth/runtime/process_setup.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -90,6 +91,25 @@ Status ResolveProcessPlan(const oci::Spec& spec, const oci::Process& process, Pr
   return Ok();
 }
 
+Status SetCpuAffinity(const std::string& list) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (const auto& part : Split(list, ',')) {
+    auto range = Split(part, '-');
+    BERTH_ASSIGN_OR_RETURN(uint64_t lo, ParseUint64(Trim(range[0]), "cpu"));
+    uint64_t hi = lo;
+    if (range.size() > 1) {
+      BERTH_ASSIGN_OR_RETURN(hi, ParseUint64(Trim(range[1]), "cpu"));
+    }
+    if (hi < lo || hi >= CPU_SETSIZE) return InvalidArgument(StrCat("invalid cpu list ", Quote(list)));
+    for (uint64_t c = lo; c <= hi; ++c) CPU_SET(c, &set);
+  }
+  if (::sched_setaffinity(0, sizeof set, &set) != 0) {
+    return ErrnoFail(StrCat("sched_setaffinity ", Quote(list)));
+  }
+  return Ok();
+}
+
 Status CheckPreservedFds(int n) {
   if (n < 0) return InvalidArgument("--preserve-fds must not be negative");
   for (int fd = 3; fd < 3 + n; ++fd) {
@@ -143,6 +163,9 @@ Error FinalizeAndExec(const ProcessPlan& plan, const std::string& path,
                       const std::vector<std::string>& env) {
   auto run = [&]() -> Status {
     const oci::Process& p = *plan.process;
+    if (p.exec_cpu_affinity && !p.exec_cpu_affinity->final.empty()) {
+      BERTH_TRY_CTX(SetCpuAffinity(p.exec_cpu_affinity->final), "process.execCPUAffinity.final");
+    }
     BERTH_TRY(ApplyRlimits(plan.rlimits));
     if (plan.personality) BERTH_TRY(ApplyPersonality(*plan.personality));
     if (p.scheduler) BERTH_TRY(ApplyScheduler(*p.scheduler));

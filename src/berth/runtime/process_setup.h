@@ -37,6 +37,9 @@ struct ProcessPlan {
 Status ResolveProcessPlan(const oci::Spec& spec, const oci::Process& process, ProcessPlan* plan,
                           bool quiet = false);
 
+// Pins the calling process to a cpu list ("0-3,7"), for process.execCPUAffinity.
+Status SetCpuAffinity(const std::string& list);
+
 // --preserve-fds N: fds 3..3+N-1 must be open (then every fd berth opens is above them, and
 // only the caller's fds are passed in).
 Status CheckPreservedFds(int n);
