@@ -8,6 +8,8 @@ PKGS=(
   build-essential cmake ninja-build pkg-config git
   libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libexpected-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libarchive-dev libzstd-dev zlib1g-dev libsqlite3-dev libssl-dev   # images: layers, store, digests
+  musl-tools   # the per-container monitor and init: tiny static binaries
   clang libclang-rt-14-dev   # libFuzzer and sanitizers
   # tests and peers
   busybox-static podman crun runc buildah skopeo jq hyperfine time

@@ -33,3 +33,16 @@ TEST(StringsTest, JsonEscape) { EXPECT_EQ(JsonEscape("a\"b\\\n\x01"), "a\\\"b\\\
 
 }  // namespace
 }  // namespace berth
+
+#include "berth/base/time.h"
+
+TEST(TimeTest, Rfc3339RoundTrip) {
+  int64_t t = 1764423901123456789;
+  std::string s = berth::Rfc3339Nano(t);
+  EXPECT_EQ(s, "2025-11-29T13:45:01.123456789Z");
+  auto back = berth::ParseRfc3339(s);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(*back, t);
+  EXPECT_EQ(*berth::ParseRfc3339("2025-11-29T14:45:01+01:00"), 1764423901000000000);
+  EXPECT_FALSE(berth::ParseRfc3339("2025-11-29 14:45").has_value());
+}

@@ -1,0 +1,89 @@
+// What happens after a container's init exits: the monitor execs `berth container cleanup`,
+// which lands here in the monitor's own process. It records the exit (and OOM kills), tears
+// the runtime container down, then restarts it per its policy (this process becoming the
+// new monitor) or removes it (--rm).
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "berth/base/file.h"
+#include "berth/base/log.h"
+#include "berth/base/strings.h"
+#include "berth/base/time.h"
+#include "berth/engine/container_store.h"
+#include "berth/engine/engine.h"
+#include "berth/engine/monitor_launch.h"
+
+namespace berth::engine {
+namespace {
+
+bool ShouldRestart(const ContainerRecord& c, int exit_code) {
+  if (c.stopped_by_user) return false;
+  const RestartPolicy& p = c.config.restart;
+  if (p.name == "always" || p.name == "unless-stopped") return true;
+  if (p.name == "on-failure") {
+    return exit_code != 0 && (p.max_retries == 0 || c.restart_count < p.max_retries);
+  }
+  return false;
+}
+
+}  // namespace
+
+Status Engine::CleanupAfterExit(const std::string& id) {
+  BERTH_ASSIGN_OR_RETURN(std::optional<ContainerRecord> found, containers_->FindById(id));
+  if (!found) return Ok();  // removed meanwhile (rm -f)
+  ContainerRecord c = std::move(*found);
+  BERTH_ASSIGN_OR_RETURN(std::optional<ExitInfo> exit, ReadExitFile(RunDir(id)));
+  bool oom = false;
+  if (auto stats = runtime::Stats(RuntimeOptions(), id); stats.has_value()) {
+    oom = stats->oom_kills > 0;
+  }
+  BERTH_TRY(Teardown(c));
+  int code = exit ? exit->exit_code : 137;
+  bool restart = false;
+  BERTH_ASSIGN_OR_RETURN(c, containers_->Update(id, [&](ContainerRecord& r) -> Status {
+                           restart = ShouldRestart(r, code);
+                           r.exit_code = code;
+                           r.oom_killed = oom;
+                           r.pid = 0;
+                           r.finished_at = exit && !exit->finished_at.empty() ? exit->finished_at
+                                                                              : NowRfc3339();
+                           if (!exit) r.error = "no exit status was recorded";
+                           if (restart) {
+                             r.state = State::kRestarting;
+                             ++r.restart_count;
+                           } else {
+                             r.state = State::kExited;
+                             r.monitor_pid = 0;
+                             if (!r.health.status.empty()) r.health.status = "unhealthy";
+                           }
+                           return Ok();
+                         }));
+  if (restart) {
+    // docker's back-off: 100 ms doubling per restart, at most a minute.
+    int shift = std::min(c.restart_count - 1, 10);
+    auto delay = std::min(std::chrono::milliseconds(100 << std::max(shift, 0)),
+                          std::chrono::milliseconds(60000));
+    std::this_thread::sleep_for(delay);
+    BERTH_ASSIGN_OR_RETURN(std::optional<ContainerRecord> now, containers_->FindById(id));
+    if (!now) return Ok();
+    if (now->stopped_by_user) {
+      BERTH_TRY(containers_->Update(id, [](ContainerRecord& r) -> Status {
+        r.state = State::kExited;
+        r.monitor_pid = 0;
+        return Ok();
+      }));
+      return Ok();
+    }
+    BERTH_TRY(EnsureMounted(*now));
+    BERTH_TRY(LaunchMonitor(*now, /*in_place=*/true));  // does not return on success
+    return Ok();
+  }
+  if (c.config.auto_remove) BERTH_TRY(Destroy(c, true));
+  return Ok();
+}
+
+}  // namespace berth::engine

@@ -1,0 +1,232 @@
+// `berth create`: a container record, its snapshot and its bundle. Nothing runs yet; a
+// failure at any step removes what the earlier steps made.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "berth/base/defer.h"
+#include "berth/base/file.h"
+#include "berth/base/log.h"
+#include "berth/base/strings.h"
+#include "berth/base/time.h"
+#include "berth/engine/container_store.h"
+#include "berth/engine/engine.h"
+#include "berth/engine/monitor_launch.h"
+#include "berth/engine/spec_gen.h"
+#include "berth/image/snapshot.h"
+#include "berth/oci/spec.h"
+#include "berth/sys/safe_path.h"
+
+namespace berth::engine {
+namespace {
+
+std::string RandomHex(size_t bytes) {
+  unsigned char buf[64];
+  int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  size_t got = 0;
+  if (fd >= 0) {
+    ssize_t n = ::read(fd, buf, bytes);
+    if (n > 0) got = static_cast<size_t>(n);
+    ::close(fd);
+  }
+  std::random_device rd;
+  for (size_t i = got; i < bytes; ++i) buf[i] = static_cast<unsigned char>(rd());
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < bytes; ++i) {
+    out.push_back(hex[buf[i] >> 4]);
+    out.push_back(hex[buf[i] & 15]);
+  }
+  return out;
+}
+
+// docker-style "adjective_name" names.
+std::string GenerateName() {
+  static const char* adjectives[] = {"brave", "calm", "eager", "fancy", "gentle", "happy",
+                                     "jolly", "keen", "lucid", "merry", "nifty", "proud",
+                                     "quiet", "rapid", "sharp", "tender", "vivid", "witty",
+                                     "zealous", "bold", "clever", "daring", "elated", "festive"};
+  static const char* names[] = {"turing", "hopper", "lovelace", "ritchie", "thompson", "knuth",
+                                "dijkstra", "liskov", "hamilton", "torvalds", "kernighan",
+                                "lamport", "shannon", "babbage", "noether", "curie", "euler",
+                                "gauss", "hypatia", "kepler", "pascal", "tesla", "wozniak"};
+  std::string r = RandomHex(4);
+  uint32_t v = static_cast<uint32_t>(std::stoul(r, nullptr, 16));
+  return StrCat(adjectives[v % std::size(adjectives)], "_",
+                names[(v / std::size(adjectives)) % std::size(names)]);
+}
+
+}  // namespace
+
+Status ValidateContainerName(const std::string& name) {
+  bool ok = !name.empty() && std::isalnum(static_cast<unsigned char>(name[0]));
+  for (char ch : name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '.' && ch != '-') ok = false;
+  }
+  if (!ok) {
+    return InvalidArgument(StrCat("--name: invalid container name ", Quote(name),
+                                  ": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"));
+  }
+  return Ok();
+}
+
+namespace {
+
+Result<std::string> HostFileOr(const char* path, std::string fallback) {
+  auto r = ReadFile(path);
+  if (!r) return fallback;
+  return *r;
+}
+
+}  // namespace
+
+std::string NewContainerId() { return RandomHex(32); }
+
+Result<ContainerRecord> Engine::Create(const RunConfig& config) {
+  if (config.network != "none" && config.network != "host") {
+    return InvalidArgument(StrCat("--network ", Quote(config.network),
+                                  ": only `none` and `host` are available (bridge networks are not "
+                                  "implemented yet)"));
+  }
+  BERTH_ASSIGN_OR_RETURN(image::ImageRecord img, images_->Resolve(config.image));
+  BERTH_ASSIGN_OR_RETURN(oci::ImageConfig icfg, images_->Config(img));
+
+  ContainerRecord c;
+  c.id = NewContainerId();
+  c.name = config.name.empty() ? GenerateName() : config.name;
+  if (!config.name.empty()) BERTH_TRY(ValidateContainerName(config.name));
+  c.image = img.id;
+  c.image_ref = config.image;
+  c.created = NowRfc3339();
+  c.config = config;
+  c.image_config = icfg.config;
+  c.chain_ids = img.chain_ids;
+  c.state = State::kCreated;
+  // The command must exist before anything is made (docker: "no command specified").
+  BERTH_TRY(EffectiveArgs(c.image_config, c.config));
+
+  BERTH_TRY(containers_->Insert(c));
+  bool ok = false;
+  Defer rollback([&] {
+    if (!ok) (void)Destroy(c, false);
+  });
+  BERTH_TRY(images_->Hold(c.id, c.chain_ids));
+
+  std::string dir = ContainerDir(c.id);
+  BERTH_TRY(MkdirAll(dir, 0700));
+  std::vector<std::string> lowers = images_->LayerDirs(img);
+  BERTH_ASSIGN_OR_RETURN(image::Snapshot snap,
+                         image::CreateSnapshot(dir + "/snapshot", lowers, image::DefaultSnapshotKind()));
+
+  SpecInputs in;
+  in.container_id = c.id;
+  in.rootfs = snap.rootfs;
+  in.hostname = config.hostname.empty() ? c.id.substr(0, 12) : config.hostname;
+  if (config.network == "host" && config.hostname.empty()) {
+    char h[256] = {};
+    ::gethostname(h, sizeof h - 1);
+    in.hostname = h;
+  }
+  std::string hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+  if (config.network == "host") {
+    BERTH_ASSIGN_OR_RETURN(hosts, HostFileOr("/etc/hosts", hosts));
+  } else {
+    hosts += StrCat("127.0.1.1\t", in.hostname, "\n");
+  }
+  BERTH_ASSIGN_OR_RETURN(std::string resolv, HostFileOr("/etc/resolv.conf", ""));
+  BERTH_TRY(AtomicWriteFile(dir + "/hosts", hosts, 0644));
+  BERTH_TRY(AtomicWriteFile(dir + "/resolv.conf", resolv, 0644));
+  BERTH_TRY(AtomicWriteFile(dir + "/hostname", in.hostname + "\n", 0644));
+  in.hosts_file = dir + "/hosts";
+  in.resolv_conf = dir + "/resolv.conf";
+  in.hostname_file = dir + "/hostname";
+  in.init_binary = InitBinaryPath();
+
+  // Named and anonymous volumes: created on first use and filled from the image.
+  for (auto& m : c.config.mounts) {
+    if (m.kind != VolumeMount::Kind::kVolume) continue;
+    if (m.source.empty()) m.source = RandomHex(32);
+    bool created = false;
+    BERTH_ASSIGN_OR_RETURN(std::string vdir, PrepareVolume(m.source, snap.rootfs, m.target, &created));
+    in.volume_dirs.emplace_back(m.target, vdir);
+  }
+  // Image VOLUMEs not covered by a mount get anonymous volumes, as docker does.
+  for (auto& target : c.image_config.volumes) {
+    bool covered = false;
+    for (auto& m : c.config.mounts) covered |= m.target == target;
+    if (covered) continue;
+    VolumeMount m;
+    m.kind = VolumeMount::Kind::kVolume;
+    m.source = RandomHex(32);
+    m.target = target;
+    bool created = false;
+    BERTH_ASSIGN_OR_RETURN(std::string vdir, PrepareVolume(m.source, snap.rootfs, target, &created));
+    in.volume_dirs.emplace_back(target, vdir);
+    c.config.mounts.push_back(m);
+  }
+  BERTH_ASSIGN_OR_RETURN(oci::Spec spec, GenerateSpec(c.image_config, c.config, in));
+  BERTH_TRY(AtomicWriteFile(dir + "/config.json", oci::ToJson(spec).dump(), 0600));
+  BERTH_ASSIGN_OR_RETURN(c, containers_->Update(c.id, [&](ContainerRecord& r) -> Status {
+                           r.config = c.config;
+                           return Ok();
+                         }));
+  ok = true;
+  return c;
+}
+
+Status Engine::EnsureMounted(const ContainerRecord& c) {
+  std::string dir = ContainerDir(c.id) + "/snapshot";
+  if (!PathExists(dir + "/work")) return Ok();  // copy snapshot: nothing to mount
+  struct stat a, b;
+  if (::stat(dir.c_str(), &a) == 0 && ::stat((dir + "/merged").c_str(), &b) == 0 &&
+      a.st_dev != b.st_dev) {
+    return Ok();  // already mounted
+  }
+  std::vector<std::string> lowers;
+  for (auto& id : c.chain_ids) lowers.push_back(images_->LayerDir(id));
+  return image::MountSnapshot(image::SnapshotAt(dir, image::SnapshotKind::kOverlay), lowers);
+}
+
+Status Engine::Teardown(const ContainerRecord& c) {
+  runtime::GlobalOptions g = RuntimeOptions();
+  if (PathExists(StrCat(g.root, "/", c.id))) {
+    auto st = runtime::Delete(g, c.id, /*force=*/true);
+    if (!st && st.error().code() != ErrorCode::kNotFound) {
+      return Unexpected(std::move(st).error().Wrap(StrCat("container ", c.id, ": remove runtime state")));
+    }
+  }
+  std::string dir = ContainerDir(c.id) + "/snapshot";
+  if (PathExists(dir)) {
+    image::SnapshotKind kind = PathExists(dir + "/work") ? image::SnapshotKind::kOverlay
+                                                        : image::SnapshotKind::kCopy;
+    BERTH_TRY(image::UnmountSnapshot(image::SnapshotAt(dir, kind)));
+  }
+  return Ok();
+}
+
+Status Engine::Destroy(const ContainerRecord& c, bool volumes) {
+  BERTH_TRY(Teardown(c));
+  std::string dir = ContainerDir(c.id) + "/snapshot";
+  if (PathExists(dir)) {
+    image::SnapshotKind kind = PathExists(dir + "/work") ? image::SnapshotKind::kOverlay
+                                                        : image::SnapshotKind::kCopy;
+    BERTH_TRY(image::RemoveSnapshot(image::SnapshotAt(dir, kind)));
+  }
+  BERTH_TRY(RemoveAll(ContainerDir(c.id)));
+  (void)RemoveAll(RunDir(c.id));
+  BERTH_TRY(images_->Release(c.id));
+  BERTH_TRY(containers_->Delete(c.id));
+  if (volumes) {
+    // Anonymous volumes (64-hex names) go with their container, as with `docker rm -v`.
+    for (auto& m : c.config.mounts) {
+      if (m.kind == VolumeMount::Kind::kVolume && m.source.size() == 64) {
+        (void)RemoveVolume(m.source, true);
+      }
+    }
+  }
+  return Ok();
+}
+
+}  // namespace berth::engine

@@ -1,0 +1,229 @@
+// A container's filesystem from outside: cp, diff, export, commit; and image removal that
+// respects the containers using an image.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <functional>
+
+#include "berth/base/defer.h"
+#include "berth/base/file.h"
+#include "berth/base/strings.h"
+#include "berth/base/unique_fd.h"
+#include "berth/engine/container_store.h"
+#include "berth/engine/engine.h"
+#include "berth/engine/tree_copy.h"
+#include "berth/image/archive.h"
+#include "berth/image/layer_pack.h"
+#include "berth/oci/reference.h"
+#include "berth/sys/safe_path.h"
+
+namespace berth::engine {
+namespace {
+
+std::pair<std::string, std::string> SplitPath(std::string p) {
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  size_t slash = p.rfind('/');
+  if (slash == std::string::npos) return {".", p};
+  std::string dir = slash == 0 ? "/" : p.substr(0, slash);
+  return {dir, p.substr(slash + 1)};
+}
+
+bool IsRunning(State s) { return s == State::kRunning || s == State::kPaused; }
+
+}  // namespace
+
+Status Engine::CopyFromContainer(const std::string& name_or_id, const std::string& src,
+                                 const std::string& dest) {
+  BERTH_ASSIGN_OR_RETURN(ContainerRecord c, Get(name_or_id));
+  BERTH_TRY(EnsureMounted(c));
+  Defer unmount([&] {
+    if (!IsRunning(c.state)) (void)Teardown(c);
+  });
+  BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenFile(ContainerDir(c.id) + "/snapshot/merged", O_PATH | O_DIRECTORY));
+  bool contents = src.size() >= 2 && src.substr(src.size() - 2) == "/.";
+  auto [sdir, sname] = SplitPath(contents ? src.substr(0, src.size() - 2) : src);
+  auto sparent = sys::OpenInRoot(root.get(), sdir, O_RDONLY | O_DIRECTORY);
+  if (!sparent) {
+    return Fail(ErrorCode::kNotFound, StrCat("could not find the file ", src, " in container ", c.name));
+  }
+  struct stat st;
+  if (sname.empty() || sname == "/" ) {
+    contents = true;
+  } else if (::fstatat(sparent->get(), sname.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    return Fail(ErrorCode::kNotFound, StrCat("could not find the file ", src, " in container ", c.name));
+  }
+  struct stat dst;
+  bool dest_is_dir = ::stat(dest.c_str(), &dst) == 0 && S_ISDIR(dst.st_mode);
+  if (contents) {
+    UniqueFd from;
+    if (sname.empty() || sname == "/") {
+      from = std::move(*sparent);
+    } else {
+      from = UniqueFd(::openat(sparent->get(), sname.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!from.valid()) return ErrnoFail(StrCat("open ", Quote(src)));
+    }
+    if (!dest_is_dir) BERTH_TRY(MkdirAll(dest, 0755));
+    BERTH_ASSIGN_OR_RETURN(UniqueFd to, OpenFile(dest, O_RDONLY | O_DIRECTORY));
+    return CopyDirContents(from.get(), to.get());
+  }
+  std::string ddir, dname;
+  if (dest_is_dir) {
+    ddir = dest;
+    dname = sname;
+  } else {
+    std::tie(ddir, dname) = SplitPath(dest);
+  }
+  BERTH_ASSIGN_OR_RETURN(UniqueFd to, OpenFile(ddir, O_RDONLY | O_DIRECTORY));
+  return CopyEntry(sparent->get(), sname, to.get(), dname);
+}
+
+Status Engine::CopyToContainer(const std::string& src, const std::string& name_or_id,
+                               const std::string& dest) {
+  BERTH_ASSIGN_OR_RETURN(ContainerRecord c, Get(name_or_id));
+  BERTH_TRY(EnsureMounted(c));
+  Defer unmount([&] {
+    if (!IsRunning(c.state)) (void)Teardown(c);
+  });
+  struct stat st;
+  if (::lstat(src.c_str(), &st) != 0) return ErrnoFail(StrCat("cp: ", Quote(src)));
+  BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenFile(ContainerDir(c.id) + "/snapshot/merged", O_PATH | O_DIRECTORY));
+  auto [sdir, sname] = SplitPath(src);
+  BERTH_ASSIGN_OR_RETURN(UniqueFd from, OpenFile(sdir, O_RDONLY | O_DIRECTORY));
+  if (auto dir = sys::OpenInRoot(root.get(), dest, O_RDONLY | O_DIRECTORY); dir.has_value()) {
+    return CopyEntry(from.get(), sname, dir->get(), sname);
+  }
+  auto [ddir, dname] = SplitPath(dest);
+  auto parent = sys::OpenInRoot(root.get(), ddir, O_RDONLY | O_DIRECTORY);
+  if (!parent) {
+    return Fail(ErrorCode::kNotFound,
+                StrCat("could not find the directory ", ddir, " in container ", c.name));
+  }
+  return CopyEntry(from.get(), sname, parent->get(), dname);
+}
+
+Result<std::vector<std::pair<char, std::string>>> Engine::Diff(const std::string& name_or_id) {
+  BERTH_ASSIGN_OR_RETURN(ContainerRecord c, Get(name_or_id));
+  std::string upper = ContainerDir(c.id) + "/snapshot/upper";
+  std::vector<std::string> lowers;
+  for (auto& id : c.chain_ids) lowers.push_back(images_->LayerDir(id));
+  std::vector<std::pair<char, std::string>> out;
+  auto in_lower = [&](const std::string& rel) {
+    struct stat st;
+    for (auto& l : lowers) {
+      if (::lstat((l + rel).c_str(), &st) == 0) return true;
+    }
+    return false;
+  };
+  std::function<Status(const std::string&)> walk = [&](const std::string& rel) -> Status {
+    DIR* d = ::opendir((upper + rel).c_str());
+    if (!d) return Ok();
+    std::vector<std::string> names;
+    while (struct dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") names.push_back(n);
+    }
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    for (auto& n : names) {
+      std::string path = rel + "/" + n;
+      struct stat st;
+      if (::lstat((upper + path).c_str(), &st) != 0) continue;
+      if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+        out.emplace_back('D', path);
+        continue;
+      }
+      out.emplace_back(in_lower(path) ? 'C' : 'A', path);
+      if (S_ISDIR(st.st_mode)) BERTH_TRY(walk(path));
+    }
+    return Ok();
+  };
+  BERTH_TRY(walk(""));
+  return out;
+}
+
+Status Engine::Export(const std::string& name_or_id, const std::string& path) {
+  BERTH_ASSIGN_OR_RETURN(ContainerRecord c, Get(name_or_id));
+  BERTH_TRY(EnsureMounted(c));
+  Defer unmount([&] {
+    if (!IsRunning(c.state)) (void)Teardown(c);
+  });
+  UniqueFd out;
+  int fd = 1;
+  if (path != "-") {
+    BERTH_ASSIGN_OR_RETURN(out, OpenFile(path, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    fd = out.get();
+  }
+  image::PackOptions po;
+  po.compression = oci::Compression::kNone;
+  BERTH_TRY(image::PackTree(ContainerDir(c.id) + "/snapshot/merged",
+                            [&](const void* data, size_t n) -> Status {
+                              return WriteAll(fd, std::string_view(static_cast<const char*>(data), n),
+                                              path);
+                            },
+                            po));
+  return Ok();
+}
+
+Result<image::ImageRecord> Engine::Commit(const std::string& name_or_id,
+                                          const image::NewImageOptions& options) {
+  BERTH_ASSIGN_OR_RETURN(ContainerRecord c, Get(name_or_id));
+  BERTH_ASSIGN_OR_RETURN(image::ImageRecord base, images_->Resolve(c.image));
+  // The new image runs the way this container was asked to run.
+  oci::ContainerConfig cfg = c.image_config;
+  const RunConfig& rc = c.config;
+  for (auto& e : rc.env) {
+    std::string key = e.substr(0, e.find('='));
+    std::erase_if(cfg.env, [&](const std::string& x) { return x.substr(0, x.find('=')) == key; });
+    cfg.env.push_back(e);
+  }
+  if (!rc.cmd.empty()) cfg.cmd = rc.cmd;
+  if (rc.entrypoint) cfg.entrypoint = *rc.entrypoint;
+  if (!rc.workdir.empty()) cfg.working_dir = rc.workdir;
+  if (!rc.user.empty()) cfg.user = rc.user;
+  for (auto& [k, v] : rc.labels) cfg.labels[k] = v;
+  bool paused_here = false;
+  if (c.state == State::kRunning) {
+    if (runtime::Pause(RuntimeOptions(), c.id)) paused_here = true;
+  }
+  Defer resume([&] {
+    if (paused_here) (void)runtime::Resume(RuntimeOptions(), c.id);
+  });
+  return image::CommitLayer(*images_, base, ContainerDir(c.id) + "/snapshot/upper", cfg, options);
+}
+
+Result<std::vector<std::string>> Engine::RemoveImage(const std::string& ref, bool force) {
+  BERTH_ASSIGN_OR_RETURN(image::ImageRecord img, images_->Resolve(ref));
+  std::vector<std::string> lines;
+  bool by_name = std::find_if(img.names.begin(), img.names.end(), [&](const std::string& n) {
+                   return n == ref || n.find(ref) != std::string::npos;
+                 }) != img.names.end() && img.id.find(ref) == std::string::npos;
+  if (by_name && img.names.size() > 1) {
+    BERTH_ASSIGN_OR_RETURN(oci::Reference r, oci::ParseReference(ref));
+    BERTH_TRY(images_->Untag(r.String()));
+    lines.push_back("Untagged: " + r.Familiar());
+    return lines;
+  }
+  BERTH_ASSIGN_OR_RETURN(std::vector<ContainerRecord> all, containers_->All());
+  for (auto& c : all) {
+    if (c.image == img.id && !force) {
+      return Fail(ErrorCode::kFailedPrecondition,
+                  StrCat("conflict: unable to remove image ", Quote(ref), " (must force) - container ",
+                         c.id.substr(0, 12), " is using its referenced image ",
+                         img.id.substr(7, 12)));
+    }
+  }
+  for (auto& n : img.names) {
+    auto r = oci::ParseReference(n);
+    lines.push_back("Untagged: " + (r ? r->Familiar() : n));
+  }
+  BERTH_TRY(images_->RemoveImage(img));
+  lines.push_back("Deleted: " + img.id);
+  BERTH_TRY(images_->GarbageCollect());
+  return lines;
+}
+
+}  // namespace berth::engine

@@ -1,0 +1,59 @@
+// berth/image: a small RAII layer over SQLite for berth.db (WAL, synchronous=NORMAL,
+// busy timeout so concurrent berth processes wait instead of failing, foreign keys on).
+// Statements bind by position; every error names the SQL that failed.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "berth/base/error.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace berth::image {
+
+using DbValue = std::variant<std::nullptr_t, int64_t, std::string>;
+
+class Row {
+ public:
+  explicit Row(sqlite3_stmt* s) : stmt_(s) {}
+  int64_t Int(int col) const;
+  std::string Text(int col) const;
+  bool IsNull(int col) const;
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+class Database {
+ public:
+  // Opens (creating) the file and runs `schema` (idempotent CREATE ... IF NOT EXISTS).
+  static Result<Database> Open(const std::string& path, std::string_view schema);
+  Database(Database&&) noexcept;
+  Database& operator=(Database&&) noexcept;
+  ~Database();
+
+  Status Exec(std::string_view sql, const std::vector<DbValue>& args = {});
+  // Calls `row` for each result row; stop early by returning false.
+  Status Query(std::string_view sql, const std::vector<DbValue>& args,
+               const std::function<bool(const Row&)>& row) const;
+  // Rows changed by the last Exec.
+  int64_t Changes() const;
+  // BEGIN IMMEDIATE ... COMMIT; rolls back when `body` fails.
+  Status Transaction(const std::function<Status()>& body);
+
+ private:
+  Database() = default;
+  sqlite3* db_ = nullptr;
+  // Transaction() inside a Transaction() body joins the outer one.
+  int tx_depth_ = 0;
+};
+
+}  // namespace berth::image

@@ -1,0 +1,127 @@
+// berth/image: unpacked layers under ROOT/layers/<chain hex>, one per chain id, shared by
+// every image and container that uses them.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ctime>
+
+#include "berth/base/file.h"
+#include "berth/base/strings.h"
+#include "berth/image/image_store.h"
+#include "berth/image/layer_fsutil.h"
+#include "berth/image/layer_unpack.h"
+#include "berth/image/store_internal.h"
+
+namespace berth::image {
+
+namespace internal {
+
+namespace {
+
+bool IsDir(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+Result<bool> IsRecorded(Database& db, const std::string& chain) {
+  bool found = false;
+  BERTH_TRY(db.Query("SELECT 1 FROM layers WHERE chain_id = ?", {chain}, [&](const Row&) {
+    found = true;
+    return false;
+  }));
+  return found;
+}
+
+Status Record(Database& db, const std::string& chain, std::string_view parent,
+              std::string_view diff_id, std::string_view blob, int64_t size) {
+  return db.Exec(
+      "INSERT OR IGNORE INTO layers (chain_id, parent, diff_id, blob_digest, size) "
+      "VALUES (?, ?, ?, ?, ?)",
+      {chain, std::string(parent), std::string(diff_id), std::string(blob), size});
+}
+
+}  // namespace
+
+Result<std::string> EnsureLayerLocked(ImageStore& store, std::string_view parent_chain,
+                                      const oci::Descriptor& layer,
+                                      std::string_view expected_diff_id) {
+  std::string chain = ChainId(parent_chain, expected_diff_id);
+  std::string ctx = StrCat("layer ", layer.digest);
+  std::string dir = store.LayerDir(chain);
+  BERTH_ASSIGN_OR_RETURN_CTX(bool recorded, IsRecorded(store.db(), chain), ctx);
+  if (recorded && IsDir(dir)) return chain;
+  if (!recorded && IsDir(dir)) {
+    // Renamed into place by a process that died (or has yet to record it): a directory is
+    // renamed there only after a complete, verified unpack, so it can be recorded as is.
+    BERTH_TRY_CTX(
+        Record(store.db(), chain, parent_chain, expected_diff_id, layer.digest, layer.size), ctx);
+    return chain;
+  }
+
+  BERTH_ASSIGN_OR_RETURN_CTX(oci::Compression comp, oci::LayerCompression(layer.media_type), ctx);
+  if (!store.content().Has(layer.digest))
+    return Fail(ErrorCode::kNotFound, StrCat(ctx, ": blob not in the content store"));
+  std::string layers = store.root() + "/layers";
+  std::string tmp = StrCat(layers, "/.tmp-", RandomHex());
+  if (::mkdir(tmp.c_str(), 0755) != 0) return ErrnoFail(StrCat(ctx, ": create ", Quote(tmp)));
+  bool keep_tmp = false;
+  auto cleanup = [&]() {
+    if (keep_tmp) return;
+    UniqueFd lfd(::open(layers.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (lfd) (void)RemoveTreeAt(lfd.get(), tmp.substr(layers.size() + 1), tmp);
+  };
+  UnpackOptions opts;
+  opts.detect_compression = true;  // archives mislabel compression; the magic decides
+  opts.compression = comp;
+  opts.overlay_whiteouts = true;
+  auto res = UnpackLayerFile(store.content().BlobPath(layer.digest), tmp, opts);
+  if (!res.has_value()) {
+    cleanup();
+    return Unexpected(std::move(res).error().Wrap(ctx));
+  }
+  if (res->diff_id != expected_diff_id) {
+    cleanup();
+    return InvalidArgument(StrCat(ctx, ": diff id mismatch: the layer unpacks to ", res->diff_id,
+                                  ", the image config says ", expected_diff_id));
+  }
+  if (res->compressed_digest != layer.digest) {
+    cleanup();
+    return InvalidArgument(
+        StrCat(ctx, ": digest mismatch: the blob hashes to ", res->compressed_digest));
+  }
+  {
+    // The rename below publishes the layer: its content must be on disk first, or a crash
+    // could leave a recorded but empty layer.
+    UniqueFd fd(::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd || ::syncfs(fd.get()) != 0) {
+      int err = errno;
+      cleanup();
+      return SysFail(err, StrCat(ctx, ": sync ", Quote(tmp)));
+    }
+  }
+  if (::rename(tmp.c_str(), dir.c_str()) != 0) {
+    int err = errno;
+    cleanup();
+    // Another process unpacked the same layer first: use theirs.
+    if (!((err == EEXIST || err == ENOTEMPTY) && IsDir(dir)))
+      return SysFail(err, StrCat(ctx, ": rename ", Quote(tmp), " to ", Quote(dir)));
+  } else {
+    keep_tmp = true;
+  }
+  BERTH_TRY_CTX(Record(store.db(), chain, parent_chain, expected_diff_id, layer.digest,
+                       res->uncompressed_size),
+                ctx);
+  return chain;
+}
+
+}  // namespace internal
+
+Result<std::string> ImageStore::EnsureLayer(std::string_view parent_chain,
+                                            const oci::Descriptor& layer,
+                                            std::string_view expected_diff_id) {
+  BERTH_ASSIGN_OR_RETURN(auto lock, internal::StoreLock::Shared(root_));
+  return internal::EnsureLayerLocked(*this, parent_chain, layer, expected_diff_id);
+}
+
+}  // namespace berth::image

@@ -1,0 +1,439 @@
+#!/usr/bin/env bash
+# engine_test.sh --berth PATH TEST - end-to-end tests of the `berth` CLI as root: real
+# overlay snapshots, cgroups, namespaces, monitors. One CTest entry per t_NAME function
+# (label integration; t_podman_* are label interop). Each test uses the shared store in
+# $BERTH_TEST_STATE (default /var/tmp/berth-engine-test) with its busybox image, names
+# its containers after itself, and checks afterwards that nothing leaked: no container
+# records, mounts under the store, cgroups named after the test's containers, or monitors.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+BERTH=''
+while [ $# -gt 1 ]; do
+  case "$1" in
+    --berth) BERTH=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
+TEST=${1:?usage: engine_test.sh --berth PATH TEST}
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root" >&2; exit 77; }
+[ -x "$BERTH" ] || { echo "berth binary \`$BERTH\` missing" >&2; exit 1; }
+
+STATE=${BERTH_TEST_STATE:-/var/tmp/berth-engine-test}
+ROOT=$STATE/root
+RUNROOT=/run/berth-engine-test
+G=(--root "$ROOT" --runroot "$RUNROOT")
+IMG=busybox:latest
+WORK=$(mktemp -d /tmp/berth-engine-$TEST.XXXXXX)
+# shellcheck disable=SC2317
+cleanup_work() {
+  grep -o " $WORK/[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount 2>/dev/null
+  rm -rf -- "$WORK"
+}
+trap cleanup_work EXIT
+
+b() { "$BERTH" "${G[@]}" "$@"; }
+fail() { echo "FAIL [$TEST]: $*" >&2; exit 1; }
+# expect_eq WHAT GOT WANT
+expect_eq() { [ "$2" = "$3" ] || fail "$1: got \`$2\`, want \`$3\`"; }
+expect_contains() { [[ $2 == *"$3"* ]] || fail "$1: \`$2\` does not contain \`$3\`"; }
+# run_cmd: sets OUT, ERR, RC
+run_cmd() {
+  OUT=$("$@" 2>"$WORK/stderr"); RC=$?; ERR=$(cat "$WORK/stderr")
+}
+wait_for() {  # wait_for SECONDS CMD...: until CMD succeeds
+  local t=$1; shift
+  local end=$((SECONDS + t))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -ge $end ] && return 1
+    sleep 0.1
+  done
+}
+name() { echo "bt-$TEST-$1"; }
+
+# Everything the test made must be gone once its containers are removed.
+check_leaks() {
+  local ids
+  ids=$(b ps -a -q --no-trunc --filter "name=bt-$TEST-" 2>/dev/null)
+  [ -z "$ids" ] || fail "containers left behind: $ids"
+  if grep -q " $ROOT/containers/" /proc/self/mountinfo; then
+    local m; m=$(grep " $ROOT/containers/" /proc/self/mountinfo | awk '{print $5}' | head -3)
+    # only mounts of live containers may remain
+    for p in $m; do
+      local id; id=$(echo "$p" | sed -n 's|.*/containers/\([0-9a-f]*\)/.*|\1|p')
+      b inspect "$id" >/dev/null 2>&1 || fail "mount of a removed container left behind: $p"
+    done
+  fi
+  # Cgroups made during this test (other stores on the machine may have their own).
+  for c in $(ls -d /sys/fs/cgroup/*/berth/*/ 2>/dev/null); do
+    grep -qxF "$c" "$WORK/cgroups.before" && continue
+    local id; id=$(basename "$c")
+    b inspect "$id" >/dev/null 2>&1 || fail "cgroup of a removed container left behind: $c"
+  done
+  if pgrep -f "berth-monitor.*--id [0-9a-f]" >/dev/null; then
+    for p in $(pgrep -f "berth-monitor.*--id"); do
+      local id; id=$(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | sed -n 's/.*--id \([0-9a-f]*\).*/\1/p')
+      [ -n "$id" ] && { b inspect "$id" >/dev/null 2>&1 || fail "monitor $p of a removed container still runs"; }
+    done
+  fi
+}
+
+ensure_image() {
+  mkdir -p "$STATE"
+  exec 9>"$STATE/.image.lock"; flock 9
+  "$SRC/scripts/make-busybox-image.sh" "$BERTH" "$IMG" "${G[@]}" || fail "could not build the busybox image"
+  exec 9>&-
+}
+
+# ------------------------------------------------------------------------------- tests
+
+t_image() {
+  ensure_image
+  run_cmd b images --format '{{.Repository}}:{{.Tag}}'
+  expect_contains "images" "$OUT" "busybox:latest"
+}
+
+t_run_rm() {
+  run_cmd b run --rm --name "$(name a)" $IMG echo hello from berth
+  expect_eq "exit code" "$RC" 0
+  expect_eq "output" "$OUT" "hello from berth"
+  run_cmd b ps -a -q --filter "name=$(name a)"
+  expect_eq "ps after --rm" "$OUT" ""
+}
+
+t_exit_codes() {
+  run_cmd b run --rm $IMG sh -c 'exit 3';            expect_eq "exit 3" "$RC" 3
+  run_cmd b run --rm $IMG no-such-command;           expect_eq "missing command" "$RC" 127
+  expect_contains "missing command message" "$ERR" "no-such-command"
+  run_cmd b run --rm $IMG /etc/passwd;               expect_eq "not executable" "$RC" 126
+  run_cmd b run --rm no-such-image:1 true;           expect_eq "unknown image" "$RC" 125
+  expect_contains "unknown image message" "$ERR" "no-such-image"
+  run_cmd b run --rm --memory 12x $IMG true;         expect_eq "bad flag value" "$RC" 125
+  expect_contains "bad flag message" "$ERR" "--memory"
+  run_cmd b run --rm 'Bad/Ref' true;                 expect_eq "bad reference" "$RC" 125
+  # PID 1 cannot be SIGKILLed from inside its namespace: under --init, sh is PID 2.
+  run_cmd b run --rm --init $IMG sh -c 'kill -9 $$';  expect_eq "killed" "$RC" 137
+  b run -d --name "$(name dup)" $IMG sleep 30 >/dev/null || fail "run -d"
+  run_cmd b run -d --name "$(name dup)" $IMG true;   expect_eq "name conflict" "$RC" 125
+  expect_contains "name conflict message" "$ERR" "already in use"
+  b rm -f "$(name dup)" >/dev/null
+}
+
+t_detach_logs_stop() {
+  local n; n=$(name web)
+  run_cmd b run -d --name "$n" --stop-timeout 1 $IMG sh -c 'echo out-line; echo err-line >&2; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done'
+  expect_eq "run -d" "$RC" 0
+  expect_eq "id length" "${#OUT}" 64
+  wait_for 5 sh -c "\"$BERTH\" ${G[*]} logs $n | grep -q 'tick 2'" || fail "no log output"
+  run_cmd b ps --format '{{.Names}} {{.Status}}' --filter "name=$n"
+  expect_contains "ps" "$OUT" "$n Up"
+  run_cmd b logs "$n";  expect_contains "logs stdout" "$OUT" "out-line"
+  expect_contains "logs stderr (on stderr)" "$ERR" "err-line"
+  run_cmd b logs --tail 1 "$n"; expect_eq "tail 1 line count" "$(echo "$OUT" | wc -l)" 1
+  run_cmd b logs -t "$n"
+  [[ $(echo "$OUT" | head -1) =~ ^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]+Z\ out-line$ ]] || fail "logs -t: $(echo "$OUT" | head -1)"
+  # Log file format: CRI lines "<time> <stream> <F|P> <text>"
+  local log; log=$(b inspect --format '{{.LogPath}}' "$n")
+  grep -qE '^[0-9T:.Z-]+ stdout F out-line$' "$log" || fail "log format: $(head -2 "$log")"
+  local t0=$SECONDS
+  run_cmd b stop "$n"; expect_eq "stop" "$RC" 0
+  [ $((SECONDS - t0)) -lt 8 ] || fail "stop took too long"
+  run_cmd b inspect --format '{{.State.Status}} {{.State.ExitCode}}' "$n"
+  [[ $OUT == "exited 137" || $OUT == "exited 143" ]] || fail "after stop: $OUT"
+  run_cmd b logs "$n"; expect_contains "logs after exit" "$OUT" "tick"
+  run_cmd b rm "$n"; expect_eq "rm" "$RC" 0
+}
+
+t_monitor_kill9() {
+  local n; n=$(name m)
+  local id; id=$(b run -d --name "$n" $IMG sleep 300) || fail "run -d"
+  local mon; mon=$(pgrep -f "berth-monitor.*--id $id") || fail "no monitor process for $id"
+  kill -9 $mon
+  sleep 0.2
+  run_cmd b ps -a --format '{{.Names}} {{.Status}}' --filter "name=$n"
+  expect_contains "ps after monitor kill" "$OUT" "Exited"
+  pgrep -f "sleep 300" >/dev/null && { pgrep -af "sleep 300" | grep -q . && true; }
+  run_cmd b rm "$n"; expect_eq "rm" "$RC" 0
+}
+
+t_cli_kill9() {
+  local n; n=$(name c)
+  b run --name "$n" $IMG sh -c 'echo started; sleep 300' >"$WORK/out" 2>&1 &
+  local cli=$!
+  wait_for 10 grep -q started "$WORK/out" || fail "container did not start"
+  kill -9 $cli; wait $cli 2>/dev/null
+  run_cmd b inspect --format '{{.State.Status}}' "$n"
+  expect_eq "still running without its CLI" "$OUT" running
+  run_cmd b stop -t 1 "$n"; expect_eq "stop" "$RC" 0
+  run_cmd b rm "$n"; expect_eq "rm" "$RC" 0
+}
+
+t_exec() {
+  local n; n=$(name x)
+  b run -d --name "$n" $IMG sleep 300 >/dev/null || fail "run -d"
+  run_cmd b exec "$n" echo hi;                   expect_eq "exec" "$OUT" hi
+  run_cmd b exec -u 1000 "$n" id -u;             expect_eq "exec -u" "$OUT" 1000
+  run_cmd b exec -u berth "$n" id -un;           expect_eq "exec -u name" "$OUT" berth
+  run_cmd b exec -w /tmp "$n" pwd;               expect_eq "exec -w" "$OUT" /tmp
+  run_cmd b exec -e A=b "$n" sh -c 'echo $A';    expect_eq "exec -e" "$OUT" b
+  run_cmd b exec "$n" sh -c 'exit 5';            expect_eq "exec exit code" "$RC" 5
+  run_cmd b exec -i "$n" cat <<<"piped"
+  expect_eq "exec -i" "$OUT" piped
+  run_cmd b exec -d "$n" sh -c 'echo bg > /tmp/bg'; expect_eq "exec -d" "$RC" 0
+  wait_for 5 b exec "$n" test -f /tmp/bg || fail "exec -d did not run"
+  run_cmd b top "$n"; expect_contains "top" "$OUT" "sleep 300"
+  run_cmd b rm -f "$n"; expect_eq "rm -f" "$RC" 0
+}
+
+t_run_flags() {
+  run_cmd b run --rm -e FOO=bar -w /tmp -u 1000:1000 --hostname hh $IMG sh -c 'echo $FOO $(pwd) $(id -u):$(id -g) $(hostname)'
+  expect_eq "env/workdir/user/hostname" "$OUT" "bar /tmp 1000:1000 hh"
+  printf 'A=1\n# comment\nB=two words\n' > "$WORK/env"
+  run_cmd b run --rm --env-file "$WORK/env" $IMG sh -c 'echo "$A|$B"'
+  expect_eq "env-file" "$OUT" "1|two words"
+  run_cmd b run --rm --entrypoint /bin/echo $IMG via entrypoint
+  expect_eq "entrypoint" "$OUT" "via entrypoint"
+  run_cmd b run --rm --read-only $IMG touch /x;  [ "$RC" -ne 0 ] || fail "--read-only: write allowed"
+  expect_contains "--read-only error" "$ERR" "Read-only file system"
+  run_cmd b run --rm --read-only --tmpfs /scratch $IMG sh -c 'touch /scratch/x && echo ok'
+  expect_eq "--tmpfs on read-only" "$OUT" ok
+  run_cmd b run --rm --cap-drop ALL $IMG sh -c 'grep CapEff /proc/self/status'
+  expect_contains "cap-drop ALL" "$OUT" "0000000000000000"
+  run_cmd b run --rm $IMG sh -c 'grep CapBnd /proc/self/status'
+  expect_contains "default caps (docker's set)" "$OUT" "00000000a80425fb"
+  run_cmd b run --rm --cap-drop ALL --cap-add NET_RAW $IMG sh -c 'grep CapEff /proc/self/status'
+  expect_contains "cap-add" "$OUT" "0000000000002000"
+  run_cmd b run --rm --ulimit nofile=512:1024 $IMG sh -c 'ulimit -n'
+  expect_eq "--ulimit" "$OUT" 512
+  run_cmd b run --rm --sysctl net.ipv4.ip_forward=1 $IMG cat /proc/sys/net/ipv4/ip_forward
+  expect_eq "--sysctl" "$OUT" 1
+  run_cmd b run --rm --memory 64m $IMG cat /sys/fs/cgroup/memory/memory.limit_in_bytes
+  expect_eq "--memory" "$OUT" 67108864
+  # A fork bomb in miniature: 40 background sleeps under a limit of 20 must fail to fork,
+  # and succeed under 100 (the control).
+  run_cmd b run --rm --pids-limit 20 $IMG sh -c 'for i in $(seq 40); do sleep 2 & done; wait; echo all-forked'
+  [ "$OUT" != all-forked ] || fail "--pids-limit 20: 40 forks succeeded"
+  expect_contains "--pids-limit error" "$ERR" "fork"
+  run_cmd b run --rm --pids-limit 100 $IMG sh -c 'for i in $(seq 40); do sleep 1 & done; wait; echo all-forked'
+  expect_eq "--pids-limit 100 control" "$OUT" all-forked
+  run_cmd b run --rm --security-opt no-new-privileges $IMG grep NoNewPrivs /proc/self/status
+  expect_contains "no-new-privileges" "$OUT" "1"
+  run_cmd b run --rm $IMG grep Seccomp: /proc/self/status
+  expect_contains "default seccomp" "$OUT" "2"
+  run_cmd b run --rm --privileged $IMG grep Seccomp: /proc/self/status
+  expect_contains "privileged: no seccomp" "$OUT" "0"
+  run_cmd b run --rm --network host $IMG cat /proc/net/dev
+  expect_contains "--network host sees host links" "$OUT" "$(ip -o link | awk -F': ' 'NR==2{print $2}' | cut -d@ -f1)"
+  run_cmd b run --rm $IMG sh -c 'cat /proc/net/dev | wc -l'
+  expect_eq "--network none: only lo" "$OUT" 3
+  run_cmd b run --rm --init $IMG ps -o pid,comm
+  expect_contains "--init is PID 1" "$(echo "$OUT" | awk '$1==1')" "berth-init"
+  run_cmd b run --rm -v "$WORK:/host" $IMG sh -c 'echo written > /host/f'
+  expect_eq "bind mount write" "$(cat "$WORK/f")" written
+  run_cmd b run --rm -v "$WORK:/host:ro" $IMG sh -c 'echo x > /host/g'
+  [ "$RC" -ne 0 ] || fail "-v :ro allowed a write"
+  run_cmd b run --rm --device /dev/null:/dev/mynull $IMG sh -c 'echo x > /dev/mynull && echo ok'
+  expect_eq "--device" "$OUT" ok
+}
+
+t_tty() {
+  local pty="$SRC/tests/interop/pty_run.py"
+  # run -it: a real terminal inside, sized like ours, typed input reaches the shell.
+  run_cmd python3 "$pty" --rows 33 --cols 101 --timeout 30 --expect '/ # ' --send 'stty size; tty; exit 7\n' \
+    -- "$BERTH" "${G[@]}" run -it --rm --name "$(name t)" $IMG sh
+  expect_eq "run -it exit code" "$RC" 7
+  expect_contains "window size" "$OUT" "33 101"
+  expect_contains "a pty inside" "$OUT" "/dev/pts/0"
+  b run -d --name "$(name te)" $IMG sleep 300 >/dev/null
+  run_cmd python3 "$pty" --rows 20 --cols 70 --timeout 30 -- "$BERTH" "${G[@]}" exec -it "$(name te)" sh -c 'tty && stty size'
+  expect_eq "exec -it exit code" "$RC" 0
+  expect_contains "exec -it window size" "$OUT" "20 70"
+  b rm -f "$(name te)" >/dev/null
+}
+
+t_volumes() {
+  local v; v=bt-$TEST-vol
+  b volume rm -f "$v" >/dev/null 2>&1
+  run_cmd b volume create "$v"; expect_eq "volume create" "$OUT" "$v"
+  run_cmd b volume ls -q; expect_contains "volume ls" "$OUT" "$v"
+  run_cmd b run --rm -v "$v:/data" $IMG sh -c 'echo persisted > /data/f'
+  run_cmd b run --rm -v "$v:/data" $IMG cat /data/f; expect_eq "volume persists" "$OUT" persisted
+  # A new volume is filled from the image's content at its path.
+  b volume rm -f bt-$TEST-etc >/dev/null 2>&1
+  run_cmd b run --rm -v bt-$TEST-etc:/etc $IMG cat /etc/group; expect_contains "populated" "$OUT" "berth:x:1000"
+  local mp; mp=$(b volume inspect --format '{{.Mountpoint}}' bt-$TEST-etc)
+  [ -f "$mp/passwd" ] || fail "volume not populated on the host side: $mp"
+  b run -d --name "$(name user)" -v "$v:/data" $IMG sleep 60 >/dev/null
+  run_cmd b volume rm "$v"; [ "$RC" -ne 0 ] || fail "removed a volume in use"
+  b rm -f "$(name user)" >/dev/null
+  run_cmd b volume rm "$v" bt-$TEST-etc; expect_eq "volume rm" "$RC" 0
+}
+
+t_cp() {
+  local n; n=$(name cp)
+  b run -d --name "$n" $IMG sh -c 'ln -s / /tmp/rootlink; ln -s /etc /tmp/etclink; sleep 300' >/dev/null
+  wait_for 5 b exec "$n" test -L /tmp/etclink || fail "setup"
+  echo from-host > "$WORK/in"
+  run_cmd b cp "$WORK/in" "$n:/tmp/in"; expect_eq "cp to" "$RC" 0
+  run_cmd b exec "$n" cat /tmp/in; expect_eq "copied in" "$OUT" from-host
+  run_cmd b cp "$n:/etc/passwd" "$WORK/out"; expect_eq "cp from" "$RC" 0
+  grep -q '^berth:' "$WORK/out" || fail "cp from container gave the wrong file"
+  # Symlinks resolve inside the container: /tmp/etclink/passwd is the container's passwd.
+  run_cmd b cp "$n:/tmp/etclink/passwd" "$WORK/out2"
+  grep -q '^berth:' "$WORK/out2" || fail "cp followed a symlink to the host"
+  run_cmd b cp "$WORK/in" "$n:/tmp/rootlink/etc/x"; expect_eq "cp into symlinked dir" "$RC" 0
+  [ -e /etc/x ] && fail "cp wrote to the host's /etc"
+  b exec "$n" test -f /etc/x || fail "cp did not land inside the container"
+  run_cmd b diff "$n"; expect_contains "diff" "$OUT" "A /tmp/in"
+  b rm -f "$n" >/dev/null
+}
+
+t_images_save_load() {
+  local other=$WORK/store2
+  local G2=(--root "$other/root" --runroot "$other/run")
+  run_cmd b save -o "$WORK/bb.tar" $IMG; expect_eq "save docker-archive" "$RC" 0
+  run_cmd b save --format oci-archive -o "$WORK/bb-oci.tar" $IMG; expect_eq "save oci-archive" "$RC" 0
+  run_cmd "$BERTH" "${G2[@]}" load -i "$WORK/bb.tar"; expect_contains "load" "$OUT" "busybox:latest"
+  run_cmd "$BERTH" "${G2[@]}" run --rm $IMG echo loaded; expect_eq "run loaded" "$OUT" loaded
+  local id1 id2
+  id1=$(b image inspect --format '{{.Id}}' $IMG); id2=$("$BERTH" "${G2[@]}" image inspect --format '{{.Id}}' $IMG)
+  expect_eq "same image id after docker-archive round trip" "$id2" "$id1"
+  run_cmd "$BERTH" "${G2[@]}" rmi $IMG; expect_eq "rmi" "$RC" 0
+  run_cmd "$BERTH" "${G2[@]}" load -i "$WORK/bb-oci.tar"; expect_eq "load oci" "$RC" 0
+  run_cmd "$BERTH" "${G2[@]}" run --rm $IMG echo oci; expect_eq "run oci-loaded" "$OUT" oci
+  run_cmd "$BERTH" "${G2[@]}" load -i /etc/passwd; [ "$RC" -ne 0 ] || fail "loaded garbage"
+  umount -R "$other" 2>/dev/null; rm -rf "$other"
+}
+
+t_commit_tag_rmi() {
+  local n; n=$(name cm)
+  b run --name "$n" $IMG sh -c 'echo committed > /marker; rm /etc/group' >/dev/null || fail "run"
+  run_cmd b commit -c 'CMD ["cat", "/marker"]' "$n" bt-committed:1; expect_eq "commit" "$RC" 0
+  run_cmd b run --rm bt-committed:1; expect_eq "run committed" "$OUT" committed
+  run_cmd b run --rm bt-committed:1 test -e /etc/group; expect_eq "whiteout kept" "$RC" 1
+  run_cmd b history bt-committed:1; expect_contains "history" "$OUT" "busybox"
+  run_cmd b tag bt-committed:1 bt-committed:2; expect_eq "tag" "$RC" 0
+  run_cmd b rmi bt-committed:2; expect_contains "rmi of one tag untags" "$OUT" "Untagged"
+  b run -d --name "$(name user)" bt-committed:1 sleep 60 >/dev/null
+  run_cmd b rmi bt-committed:1; [ "$RC" -ne 0 ] || fail "removed an image in use"
+  run_cmd b rmi -f bt-committed:1; expect_eq "rmi -f" "$RC" 0
+  run_cmd b exec "$(name user)" cat /marker; expect_eq "container survives rmi -f" "$OUT" committed
+  b rm -f "$(name user)" "$n" >/dev/null
+  b create --name "$(name ex)" $IMG true >/dev/null || fail "create"
+  run_cmd b export -o "$WORK/exp.tar" "$(name ex)"; expect_eq "export" "$RC" 0
+  tar -tf "$WORK/exp.tar" >"$WORK/exp.list"
+  grep -qx 'bin/busybox' "$WORK/exp.list" || fail "export lacks bin/busybox"
+  b rm "$(name ex)" >/dev/null
+}
+
+t_restart_policy() {
+  local n; n=$(name r)
+  b run -d --name "$n" --restart on-failure:2 $IMG sh -c 'exit 1' >/dev/null
+  wait_for 15 sh -c "[ \"\$(\"$BERTH\" ${G[*]} inspect --format '{{.State.Status}} {{.RestartCount}}' $n)\" = 'exited 2' ]" ||
+    fail "on-failure:2: $(b inspect --format '{{.State.Status}} {{.RestartCount}}' "$n")"
+  b rm -f "$n" >/dev/null
+  b run -d --name "$n" --restart always $IMG sh -c 'sleep 0.3' >/dev/null
+  wait_for 10 sh -c "[ \$(\"$BERTH\" ${G[*]} inspect --format '{{.RestartCount}}' $n) -ge 2 ]" || fail "always did not restart"
+  run_cmd b stop -t 2 "$n"; expect_eq "stop a restarting container" "$RC" 0
+  run_cmd b inspect --format '{{.State.Status}}' "$n"; expect_eq "stopped stays stopped" "$OUT" exited
+  b rm -f "$n" >/dev/null
+}
+
+t_health() {
+  local n; n=$(name h)
+  b run -d --name "$n" --health-cmd 'test -f /tmp/ok' --health-interval 300ms --health-retries 2 $IMG sh -c 'touch /tmp/ok; sleep 300' >/dev/null
+  wait_for 10 sh -c "[ \"\$(\"$BERTH\" ${G[*]} inspect --format '{{.State.Health.Status}}' $n)\" = healthy ]" || fail "never healthy"
+  b exec "$n" rm /tmp/ok
+  wait_for 10 sh -c "[ \"\$(\"$BERTH\" ${G[*]} inspect --format '{{.State.Health.Status}}' $n)\" = unhealthy ]" || fail "never unhealthy"
+  b rm -f "$n" >/dev/null
+}
+
+t_log_rotation() {
+  local n; n=$(name lr)
+  b run --name "$n" --log-opt max-size=2k --log-opt max-file=3 $IMG sh -c 'i=0; while [ $i -lt 400 ]; do echo line-$i; i=$((i+1)); done' >/dev/null
+  local log; log=$(b inspect --format '{{.LogPath}}' "$n")
+  [ -f "$log.1" ] || fail "no rotated log"
+  [ -f "$log.3" ] && fail "kept more than max-file files"
+  [ "$(stat -c %s "$log")" -le 2048 ] || fail "log larger than max-size"
+  run_cmd b logs --tail 1 "$n"; expect_eq "last line survives rotation" "$OUT" line-399
+  b rm "$n" >/dev/null
+}
+
+t_pause_rename_wait() {
+  local n; n=$(name p)
+  b run -d --name "$n" $IMG sh -c 'sleep 300' >/dev/null
+  run_cmd b pause "$n"; expect_eq "pause" "$RC" 0
+  run_cmd b inspect --format '{{.State.Status}}' "$n"; expect_eq "paused" "$OUT" paused
+  run_cmd b unpause "$n"; expect_eq "unpause" "$RC" 0
+  run_cmd b rename "$n" "$(name p2)"; expect_eq "rename" "$RC" 0
+  run_cmd b inspect --format '{{.Name}}' "$(name p2)"; expect_eq "renamed" "$OUT" "/$(name p2)"
+  (sleep 0.5; b kill "$(name p2)" >/dev/null) &
+  run_cmd b wait "$(name p2)"; expect_eq "wait after kill" "$OUT" 137
+  run_cmd b stats --no-stream "$(name p2)"; [ "$RC" -ne 0 ] || true
+  b rm "$(name p2)" >/dev/null
+}
+
+t_stats() {
+  local n; n=$(name s)
+  b run -d --name "$n" --memory 64m $IMG sleep 300 >/dev/null
+  run_cmd b stats --no-stream "$n"; expect_eq "stats" "$RC" 0
+  expect_contains "stats row" "$OUT" "$n"
+  expect_contains "stats limit" "$OUT" "64MiB"
+  b rm -f "$n" >/dev/null
+}
+
+t_parallel_50() {
+  local pids=() i
+  for i in $(seq 50); do
+    ( "$BERTH" "${G[@]}" run --rm --name "$(name p$i)" $IMG sh -c "echo c$i" >"$WORK/o$i" 2>"$WORK/e$i"; echo $? >"$WORK/rc$i" ) &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  for i in $(seq 50); do
+    [ "$(cat "$WORK/rc$i")" = 0 ] || fail "parallel run $i failed: $(cat "$WORK/e$i")"
+    expect_eq "parallel output $i" "$(cat "$WORK/o$i")" "c$i"
+  done
+}
+
+t_system() {
+  run_cmd b system df; expect_contains "system df" "$OUT" "Images"
+  run_cmd b info; expect_eq "info" "$RC" 0
+  run_cmd b version; expect_eq "version" "$RC" 0
+}
+
+t_podman_interop() {
+  command -v podman >/dev/null || { echo "SKIP: podman missing"; exit 77; }
+  # podman with runc (crun refuses this hybrid host) and ulimits under our hard limits.
+  local P=(--root "$WORK/podman/root" --runroot "$WORK/podman/run" --tmpdir "$WORK/podman/tmp"
+           --storage-driver overlay --cgroup-manager cgroupfs --events-backend file --runtime runc)
+  printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n[engine]\nlock_type = "file"\n' \
+    "$(ulimit -Hn)" "$(ulimit -Hn)" 32768 32768 >"$WORK/containers.conf"
+  export CONTAINERS_CONF=$WORK/containers.conf
+  b save -o "$WORK/from-berth.tar" $IMG || fail "berth save"
+  podman "${P[@]}" load -i "$WORK/from-berth.tar" >/dev/null 2>"$WORK/perr" || fail "podman load of berth's archive: $(cat "$WORK/perr")"
+  # podman 4 files a short docker-archive name (busybox:latest) under localhost/.
+  run_cmd podman "${P[@]}" run --rm --pull never --network none localhost/busybox:latest echo via-podman
+  expect_eq "podman runs berth's image ($ERR)" "$OUT" via-podman
+  expect_eq "same image id in podman" "$(podman "${P[@]}" image inspect --format '{{.Id}}' localhost/busybox:latest)" \
+    "$(b image inspect --format '{{.Id}}' $IMG | sed 's/^sha256://')"
+  podman "${P[@]}" tag localhost/busybox:latest localhost/bt-from-podman:1
+  podman "${P[@]}" save -o "$WORK/from-podman.tar" localhost/bt-from-podman:1 >/dev/null 2>&1 || fail "podman save"
+  podman "${P[@]}" save --format oci-archive -o "$WORK/from-podman-oci.tar" localhost/bt-from-podman:1 >/dev/null 2>&1 || fail "podman save oci"
+  run_cmd b load -i "$WORK/from-podman.tar"; expect_contains "berth loads podman's docker-archive" "$OUT" "bt-from-podman"
+  run_cmd b run --rm localhost/bt-from-podman:1 echo via-berth; expect_eq "berth runs podman's image" "$OUT" via-berth
+  b rmi localhost/bt-from-podman:1 >/dev/null
+  run_cmd b load -i "$WORK/from-podman-oci.tar"; expect_eq "berth loads podman's oci-archive" "$RC" 0
+  run_cmd b run --rm localhost/bt-from-podman:1 echo oci-via-berth; expect_eq "oci-archive" "$OUT" oci-via-berth
+  b rmi localhost/bt-from-podman:1 >/dev/null
+  podman "${P[@]}" rmi -a -f >/dev/null 2>&1
+  podman "${P[@]}" system reset -f >/dev/null 2>&1
+  grep -o " $WORK/podman[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount 2>/dev/null || true
+}
+
+ls -d /sys/fs/cgroup/*/berth/*/ >"$WORK/cgroups.before" 2>/dev/null
+[ "$TEST" = image ] || ensure_image
+declare -F "t_$TEST" >/dev/null || { echo "no test t_$TEST" >&2; exit 2; }
+"t_$TEST"
+check_leaks
+echo "PASS [$TEST]"
