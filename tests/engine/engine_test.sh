@@ -71,12 +71,12 @@ check_leaks() {
     local id; id=$(basename "$c")
     b inspect "$id" >/dev/null 2>&1 || fail "cgroup of a removed container left behind: $c"
   done
-  if pgrep -f "berth-monitor.*--id [0-9a-f]" >/dev/null; then
-    for p in $(pgrep -f "berth-monitor.*--id"); do
-      local id; id=$(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | sed -n 's/.*--id \([0-9a-f]*\).*/\1/p')
-      [ -n "$id" ] && { b inspect "$id" >/dev/null 2>&1 || fail "monitor $p of a removed container still runs"; }
-    done
-  fi
+  # Monitors of this store (--dir under our run root) must belong to live containers.
+  local p id
+  for p in $(pgrep -f "berth-monitor --id [0-9a-f]+ --dir $RUNROOT/" || true); do
+    id=$(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | sed -n 's/.*--id \([0-9a-f]*\).*/\1/p')
+    [ -n "$id" ] && { b inspect "$id" >/dev/null 2>&1 || fail "monitor $p of a removed container still runs"; }
+  done
 }
 
 ensure_image() {
