@@ -324,10 +324,17 @@ Result<std::optional<int>> Engine::Start(const std::string& name_or_id, bool att
   }
   if (!attach) return std::optional<int>();
   (void)SendAttachMessage(sock.get(), BERTH_MSG_STARTED);  // the real start time
+  // Without a restart policy the attached CLI cleans up itself once the container exits,
+  // sparing the monitor an exec of berth; if we die first, the next command does it.
+  bool cleanup_here = c.config.restart.name == "no" || c.config.restart.name.empty();
+  if (cleanup_here) cleanup_here = SendAttachMessage(sock.get(), BERTH_MSG_CLIENT_CLEANUP).has_value();
   AttachOptions ao;
   ao.attach_stdin = interactive;
   ao.tty = c.config.tty;
+  bool detached = false;
+  ao.detached = &detached;
   BERTH_ASSIGN_OR_RETURN(std::optional<int> code, RelayAttach(sock.get(), ao));
+  if (cleanup_here && !detached) BERTH_TRY(CleanupAfterExit(c.id));
   if (!code) {
     // The monitor went away without reporting: the record knows what happened.
     BERTH_ASSIGN_OR_RETURN(ContainerRecord after, Get(c.id));

@@ -91,6 +91,7 @@ struct client {
   int fd;
   int owes_chunk;
   int hup; /* hung up while stdin was busy: its last messages are read later */
+  int cleans; /* this client runs the cleanup itself (BERTH_MSG_CLIENT_CLEANUP) */
 };
 static struct client g_clients[BERTH_MONITOR_MAX_CLIENTS];
 static int g_nclients;
@@ -282,7 +283,7 @@ static void accept_clients(void) {
       close(fd);
       continue;
     }
-    g_clients[g_nclients++] = (struct client){fd, 0, 0};
+    g_clients[g_nclients++] = (struct client){fd, 0, 0, 0};
   }
 }
 
@@ -329,6 +330,9 @@ static void handle_client_msg(int i) {
       break;
     case BERTH_MSG_STARTED:
       format_time(g_started_at, sizeof g_started_at);
+      break;
+    case BERTH_MSG_CLIENT_CLEANUP:
+      g_clients[i].cleans = 1;
       break;
     default:
       break;
@@ -433,7 +437,9 @@ static void finish(void) {
   close(g_listen_fd);
   unlink(BERTH_MONITOR_ATTACH_SOCKET);
   struct berth_monitor_exit ex = {code, sig};
+  int client_cleans = 0;
   for (int i = 0; i < g_nclients; i++) {
+    client_cleans |= g_clients[i].cleans;
     if (g_clients[i].owes_chunk) send_final(g_clients[i].fd, g_chunk_type, g_chunk, g_chunk_len);
     send_final(g_clients[i].fd, BERTH_MSG_EXIT, &ex, sizeof ex);
     /* The exit command inherits the connection: clients see EOF when it is done. */
@@ -451,7 +457,9 @@ static void finish(void) {
   close(g_sig_fd);
   reset_signals();
   if (chdir("/") < 0) note("chdir /: %s", strerror(errno));
-  if (!g_exit_argv || !g_exit_argv[0]) _exit(0);
+  /* A still-attached client that took over the cleanup runs it in its own process (and if
+   * it dies first, the next berth command finds the monitor gone and cleans up). */
+  if (!g_exit_argv || !g_exit_argv[0] || client_cleans) _exit(0);
 
   char val[16];
   snprintf(val, sizeof val, "%d", code);

@@ -47,6 +47,9 @@
 #define BERTH_MSG_RESIZE 'r'      /* payload: struct berth_monitor_winsize */
 #define BERTH_MSG_CLOSE_STDIN 'c' /* no payload: close the stdin pipe (ignored with a pty) */
 #define BERTH_MSG_STARTED 's'     /* no payload: the container was started; sets started_at */
+#define BERTH_MSG_CLIENT_CLEANUP 'k' /* no payload: this client runs the exit command's work
+                                        itself: if it is still attached at the exit, the
+                                        monitor just exits */
 
 /* Message types, monitor -> client. */
 #define BERTH_MSG_STDOUT 'o' /* payload: output bytes (all of a pty's output) */
