@@ -146,8 +146,9 @@ Status ApplyOne(oci::ContainerConfig& config, std::string_view change) {
   } else if (instr == "ENV") {
     BERTH_ASSIGN_OR_RETURN(auto pairs, Pairs(args, what));
     for (const auto& [k, v] : pairs) {
+      const std::string& key = k;  // clang 14 cannot capture structured bindings
       auto it = std::find_if(config.env.begin(), config.env.end(), [&](const std::string& e) {
-        return e.starts_with(k + "=") || e == k;
+        return e.starts_with(key + "=") || e == key;
       });
       std::string kv = StrCat(k, "=", v);
       if (it == config.env.end()) {
