@@ -252,6 +252,16 @@ t_tty() {
   b rm -f "$(name te)" >/dev/null
 }
 
+t_oom() {
+  local n; n=$(name o)
+  # A shell variable of 100 MB under a 16 MB limit: the kernel's OOM killer ends it.
+  run_cmd b run --name "$n" --memory 16m --memory-swap 16m $IMG sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" a); echo survived'
+  expect_eq "OOM-killed exit code" "$RC" 137
+  run_cmd b inspect --format '{{.State.OOMKilled}}' "$n"
+  expect_eq "OOMKilled recorded" "$OUT" true
+  b rm "$n" >/dev/null
+}
+
 t_volumes() {
   local v; v=bt-$TEST-vol
   b volume rm -f "$v" >/dev/null 2>&1

@@ -38,9 +38,7 @@ Status Engine::CleanupAfterExit(const std::string& id) {
   ContainerRecord c = std::move(*found);
   BERTH_ASSIGN_OR_RETURN(std::optional<ExitInfo> exit, ReadExitFile(RunDir(id)));
   bool oom = false;
-  if (auto stats = runtime::Stats(RuntimeOptions(), id); stats.has_value()) {
-    oom = stats->oom_kills > 0;
-  }
+  if (auto kills = runtime::OomKills(RuntimeOptions(), id); kills.has_value()) oom = *kills > 0;
   BERTH_TRY(Teardown(c));
   int code = exit ? exit->exit_code : 137;
   bool restart = false;

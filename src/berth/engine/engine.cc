@@ -93,6 +93,8 @@ Result<ContainerRecord> Engine::Reconcile(ContainerRecord c) {
   log::Debug(StrCat("container ", c.id, ": monitor ", c.monitor_pid, " is gone; cleaning up"));
   (void)runtime::Kill(RuntimeOptions(), c.id, SIGKILL, true);
   auto exit_info = ReadExitFile(RunDir(c.id));
+  bool oom = false;
+  if (auto kills = runtime::OomKills(RuntimeOptions(), c.id); kills.has_value()) oom = *kills > 0;
   BERTH_TRY(Teardown(c));
   BERTH_ASSIGN_OR_RETURN(
       c, containers_->Update(c.id, [&](ContainerRecord& r) -> Status {
@@ -101,6 +103,7 @@ Result<ContainerRecord> Engine::Reconcile(ContainerRecord c) {
         r.pid = 0;
         r.monitor_pid = 0;
         r.finished_at = NowRfc3339();
+        r.oom_killed = oom;
         if (exit_info.has_value() && exit_info->has_value()) {
           r.exit_code = (*exit_info)->exit_code;
           if (!(*exit_info)->finished_at.empty()) r.finished_at = (*exit_info)->finished_at;

@@ -254,7 +254,7 @@ Status EntryApplier::ClearOpaque(int dirfd, const std::string& path) {
 }
 
 Status EntryApplier::ApplyWhiteout(const std::vector<std::string>& comps,
-                                   struct archive_entry*) {
+                                   struct archive_entry* e) {
   const std::string& name = comps.back();
   if (name != kOpaqueMarker && name.starts_with(kWhiteoutMeta)) return Ok();  // aufs metadata
   bool missing = false;
@@ -279,6 +279,10 @@ Status EntryApplier::ApplyWhiteout(const std::vector<std::string>& comps,
     // overlayfs: a 0:0 character device hides the lower entry of the same name.
     if (::mknodat(parent, target.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0)
       return ErrnoFail(StrCat("create whiteout ", Quote(shown)));
+    // The marker's time, so that packing the directory again gives the same bytes.
+    auto [at, mt] = EntryTimes(e);
+    struct timespec ts[2] = {at, mt};
+    (void)::utimensat(parent, target.c_str(), ts, AT_SYMLINK_NOFOLLOW);
   }
   return Ok();
 }

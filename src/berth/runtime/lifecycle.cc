@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <optional>
 #include <thread>
 
 #include "berth/base/file.h"
@@ -174,6 +175,29 @@ Result<cgroup::Stats> Stats(const GlobalOptions& g, const std::string& id) {
   if (info.status == ContainerStatus::kStopped) return Unexpected(NotRunning(id).error());
   BERTH_ASSIGN_OR_RETURN(auto cg, LoadCgroup(info.record));
   return cg->GetStats();
+}
+
+Result<uint64_t> OomKills(const GlobalOptions& g, const std::string& id) {
+  // Also for a stopped container: its cgroup (and the kernel's counter) lives until Delete.
+  // Only the counter is read: the full stats of a dead container fail on other files.
+  BERTH_ASSIGN_OR_RETURN(ContainerRecord rec, LoadRecord(g.root, id));
+  auto counter = [](const std::string& file) -> std::optional<uint64_t> {
+    auto text = ReadFile(file);
+    if (!text) return std::nullopt;
+    for (auto& line : Split(*text, '\n')) {
+      if (line.rfind("oom_kill ", 0) == 0) {
+        if (auto n = ParseUint64(line.substr(9), file); n.has_value()) return *n;
+      }
+    }
+    return std::nullopt;
+  };
+  if (auto it = rec.cgroup_paths.find("memory"); it != rec.cgroup_paths.end()) {
+    if (auto n = counter(it->second + "/memory.oom_control")) return *n;
+  }
+  if (auto it = rec.cgroup_paths.find(""); it != rec.cgroup_paths.end()) {
+    if (auto n = counter(it->second + "/memory.events")) return *n;
+  }
+  return uint64_t{0};
 }
 
 Status Events(const GlobalOptions& g, const std::string& id, std::chrono::milliseconds interval,

@@ -70,6 +70,8 @@ Status Resume(const GlobalOptions& g, const std::string& id);
 Result<std::vector<pid_t>> Pids(const GlobalOptions& g, const std::string& id);
 Status Update(const GlobalOptions& g, const std::string& id, const oci::Resources& r);
 Result<cgroup::Stats> Stats(const GlobalOptions& g, const std::string& id);
+// OOM kills in the container's cgroup, also after its init exited (until Delete).
+Result<uint64_t> OomKills(const GlobalOptions& g, const std::string& id);
 
 // Calls `emit` with runc-style event objects ({"type":"stats"|"oom",...}) every `interval`
 // until the container stops or `emit` returns false.
