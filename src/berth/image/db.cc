@@ -110,7 +110,8 @@ Result<Database> Database::Open(const std::string& path, std::string_view schema
     return Fail(CodeFor(rc), StrCat("open database ", Quote(path), ": ", msg));
   }
   // Other berth processes hold the write lock briefly: wait for them rather than fail.
-  sqlite3_busy_timeout(d.db_, 10000);
+  // Generous: 50 berth processes starting at once on 2 slow (sanitized) cores queue here.
+  sqlite3_busy_timeout(d.db_, 120000);
   // Every berth command opens and closes the database: a checkpoint (two fsyncs) at each
   // close would cost more than the command's own work. The WAL is checkpointed as it grows.
   sqlite3_db_config(d.db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
