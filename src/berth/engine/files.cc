@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 #include <functional>
 
 #include "berth/base/defer.h"
@@ -19,6 +20,7 @@
 #include "berth/image/archive.h"
 #include "berth/image/layer_pack.h"
 #include "berth/oci/reference.h"
+#include "berth/oci/spec.h"
 #include "berth/sys/safe_path.h"
 
 namespace berth::engine {
@@ -110,6 +112,14 @@ Result<std::vector<std::pair<char, std::string>>> Engine::Diff(const std::string
   std::string upper = ContainerDir(c.id) + "/snapshot/upper";
   std::vector<std::string> lowers;
   for (auto& id : c.chain_ids) lowers.push_back(images_->LayerDir(id));
+  // Mount points the runtime made (/proc, /dev/pts, /etc/hosts, ...) are not changes.
+  std::set<std::string> mountpoints;
+  if (auto spec = oci::LoadSpec(ContainerDir(c.id) + "/config.json"); spec.has_value()) {
+    for (auto& m : spec->mounts) mountpoints.insert(m.destination);
+    if (spec->linux_config) {
+      for (auto& p : spec->linux_config->masked_paths) mountpoints.insert(p);
+    }
+  }
   std::vector<std::pair<char, std::string>> out;
   auto in_lower = [&](const std::string& rel) {
     struct stat st;
@@ -136,8 +146,24 @@ Result<std::vector<std::pair<char, std::string>>> Engine::Diff(const std::string
         out.emplace_back('D', path);
         continue;
       }
+      if (mountpoints.count(path)) continue;
+      size_t before = out.size();
       out.emplace_back(in_lower(path) ? 'C' : 'A', path);
-      if (S_ISDIR(st.st_mode)) BERTH_TRY(walk(path));
+      if (S_ISDIR(st.st_mode)) {
+        BERTH_TRY(walk(path));
+        // A lower directory copied up only to hold mount points is not a change.
+        if (out.size() == before + 1 && in_lower(path)) {
+          struct stat lst;
+          bool same = false;
+          for (auto l = lowers.rbegin(); l != lowers.rend(); ++l) {  // the topmost copy
+            if (::lstat((*l + path).c_str(), &lst) == 0) {
+              same = lst.st_mode == st.st_mode && lst.st_uid == st.st_uid && lst.st_gid == st.st_gid;
+              break;
+            }
+          }
+          if (same) out.resize(before);
+        }
+      }
     }
     return Ok();
   };
