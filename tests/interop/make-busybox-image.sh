@@ -57,31 +57,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$TREE"/{bin,sbin,usr/bin,usr/sbin,etc,tmp,root,home/berth,proc,sys,dev,run,var/tmp}
-chmod 1777 "$TREE/tmp" "$TREE/var/tmp"
-chown 1000:1000 "$TREE/home/berth"
-install -m 0755 "$BUSYBOX" "$TREE/bin/busybox"
-# One relative symlink per applet, at the path busybox itself reports (bin/ls, usr/bin/env, ...).
-while read -r applet; do
-  [ "$applet" = bin/busybox ] && continue
-  dir=${applet%/*}
-  up=''
-  IFS=/ read -ra parts <<<"$dir"
-  for _ in "${parts[@]}"; do up+=../; done
-  mkdir -p "$TREE/$dir"
-  ln -sfn "${up}bin/busybox" "$TREE/$applet"
-done < <("$TREE/bin/busybox" --list-full)
-cat >"$TREE/etc/passwd" <<'PASSWD'
-root:x:0:0:root:/root:/bin/sh
-berth:x:1000:1000:berth test user:/home/berth:/bin/sh
-nobody:x:65534:65534:nobody:/nonexistent:/bin/false
-PASSWD
-cat >"$TREE/etc/group" <<'GROUP'
-root:x:0:
-tty:x:5:
-berth:x:1000:
-nogroup:x:65534:
-GROUP
+# The same tree `berth` images are made from (scripts/make-busybox-tree.sh).
+"$(dirname "$0")/../../scripts/make-busybox-tree.sh" "$TREE"
 
 CTR=$(buildah "${STORE[@]}" from --pull-never scratch) || fail "buildah from scratch failed"
 buildah "${STORE[@]}" copy "$CTR" "$TREE" / >/dev/null || fail "buildah copy into $CTR failed"
