@@ -9,6 +9,7 @@ PKGS=(
   libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libexpected-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libarchive-dev libzstd-dev zlib1g-dev libsqlite3-dev libssl-dev   # images: layers, store, digests
+  liblzma-dev libbz2-dev liblz4-dev   # the static berth links every filter libarchive offers
   musl-tools   # the per-container monitor and init: tiny static binaries
   clang libclang-rt-14-dev   # libFuzzer and sanitizers
   # tests and peers

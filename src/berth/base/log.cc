@@ -1,5 +1,6 @@
 #include "berth/base/log.h"
 
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,18 +91,22 @@ void Write(Level level, std::string_view message) {
 namespace berth::log {
 
 void Trace(std::string_view name) {
-  static const bool enabled = [] {
+  // BERTH_TRACE=1: timestamps on stderr; BERTH_TRACE=/path: appended to that file, which also
+  // collects the lines of children whose stderr is the container's.
+  static const int fd = [] {
     const char* v = ::getenv("BERTH_TRACE");
-    return v != nullptr && v[0] == '1';
+    if (v == nullptr || v[0] == '\0' || v[0] == '0') return -1;
+    if (v[0] != '/') return static_cast<int>(STDERR_FILENO);
+    return ::open(v, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   }();
-  if (!enabled) return;
+  if (fd < 0) return;
   struct timespec ts;
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
   char buf[160];
   int n = ::snprintf(buf, sizeof buf, "berth-trace %d %.3f %.*s\n", static_cast<int>(::getpid()),
                      static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6,
                      static_cast<int>(name.size()), name.data());
-  if (n > 0) (void)!::write(STDERR_FILENO, buf, static_cast<size_t>(n));
+  if (n > 0) (void)!::write(fd, buf, static_cast<size_t>(n));
 }
 
 }  // namespace berth::log

@@ -44,9 +44,10 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   BERTH_TRY_CTX(MkdirAll(options.root, 0700), StrCat("root ", Quote(options.root)));
   BERTH_TRY_CTX(MkdirAll(options.runroot + "/containers", 0700),
                 StrCat("runroot ", Quote(options.runroot)));
-  BERTH_ASSIGN_OR_RETURN(image::ImageStore store, image::ImageStore::Open(options.root));
+  BERTH_ASSIGN_OR_RETURN(image::ImageStore store,
+                         image::ImageStore::Open(options.root, ContainerStore::Schema()));
   e->images_ = std::make_unique<image::ImageStore>(std::move(store));
-  BERTH_TRY_CTX(e->images_->db().Exec(ContainerStore::Schema()), "berth.db: container tables");
+  log::Trace("engine: open");
   e->containers_ = std::make_unique<ContainerStore>(e->images_->db());
   return e;
 }

@@ -164,9 +164,12 @@ class Engine {
   bool MonitorAlive(const ContainerRecord& c) const;
   // Forks the monitor, creates the container in it and waits until it is ready. In the
   // monitor itself (restart) `in_place` skips the fork: this process becomes the monitor.
-  Result<pid_t> LaunchMonitor(const ContainerRecord& c, bool in_place);
+  Result<pid_t> LaunchMonitor(const ContainerRecord& c, bool in_place,
+                              const oci::Spec* spec = nullptr);
   // Stops the runtime container and unmounts the snapshot; idempotent.
   Status Teardown(const ContainerRecord& c);
+  // The runtime's record and cgroups of an earlier run; the snapshot mount stays.
+  Status RemoveRuntimeState(const ContainerRecord& c);
   // Removes snapshot, files, layer holds and the record.
   Status Destroy(const ContainerRecord& c, bool volumes);
   Status EnsureMounted(const ContainerRecord& c);
@@ -177,6 +180,8 @@ class Engine {
   EngineOptions options_;
   std::unique_ptr<image::ImageStore> images_;
   std::unique_ptr<ContainerStore> containers_;
+  // The spec the last Create wrote to config.json, for the Start that follows in `run`.
+  std::optional<std::pair<std::string, oci::Spec>> created_spec_;
 };
 
 // [a-zA-Z0-9][a-zA-Z0-9_.-]*, as docker accepts.

@@ -33,6 +33,17 @@
 namespace berth::engine {
 namespace {
 
+// RUNDIR/init.pid: written by the runtime once the init exists.
+constexpr const char* kInitPidFile = "init.pid";
+
+Result<pid_t> ReadInitPid(const std::string& run_dir) {
+  std::string path = StrCat(run_dir, "/", kInitPidFile);
+  BERTH_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  BERTH_ASSIGN_OR_RETURN(int64_t pid, ParseInt64(Trim(text), path));
+  if (pid <= 0) return InvalidArgument(StrCat(path, ": not a pid: ", Quote(text)));
+  return static_cast<pid_t>(pid);
+}
+
 // The container's program must exist and be executable in its rootfs: docker's 127 and
 // 126 come from here, before anything starts.
 Status CheckExecutable(const std::string& rootfs, const oci::Process& p) {
@@ -115,7 +126,8 @@ Result<UniqueFd> ReceiveFd(int listener) {
 }  // namespace
 
 // The child side of LaunchMonitor: never returns.
-[[noreturn]] static void MonitorChild(Engine& e, const ContainerRecord& c, int ready_w,
+[[noreturn]] static void MonitorChild(Engine& e, const ContainerRecord& c, const oci::Spec* spec,
+                                      int ready_w,
                                       const std::function<Status(pid_t)>& before_exec) {
   auto die = [&](const Error& err) {
     std::string msg = err.message();
@@ -129,6 +141,9 @@ Result<UniqueFd> ReceiveFd(int listener) {
   runtime::CreateOptions co;
   co.id = c.id;
   co.bundle = e.ContainerDir(c.id);
+  co.spec = spec;
+  // The init's pid for the monitor and the launcher, without parsing the runtime's state.
+  co.pid_file = run + "/" + kInitPidFile;
   int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   std::string console_dir;
   if (rc.tty) {
@@ -179,13 +194,13 @@ Result<UniqueFd> ReceiveFd(int listener) {
   ::dup2(devnull, 0);
   ::dup2(devnull, 1);
   ::dup2(devnull, 2);
-  auto info = runtime::Inspect(e.RuntimeOptions(), c.id);
-  if (!info) die(info.error());
+  auto init_pid = ReadInitPid(run);
+  if (!init_pid) die(init_pid.error());
   MonitorConfig mc;
   mc.monitor_path = MonitorBinaryPath();
   mc.id = c.id;
   mc.run_dir = run;
-  mc.init_pid = info->record.pid;
+  mc.init_pid = *init_pid;
   mc.log_path = e.LogPath(c);
   mc.log_max_size = rc.log_max_size;
   mc.log_max_file = rc.log_max_file;
@@ -217,7 +232,8 @@ Result<UniqueFd> ReceiveFd(int listener) {
   ExecMonitor(mc);
 }
 
-Result<pid_t> Engine::LaunchMonitor(const ContainerRecord& c, bool in_place) {
+Result<pid_t> Engine::LaunchMonitor(const ContainerRecord& c, bool in_place,
+                                    const oci::Spec* spec) {
   std::string run = RunDir(c.id);
   BERTH_TRY(MkdirAll(run, 0700));
   ::unlink((run + "/exit").c_str());
@@ -225,7 +241,7 @@ Result<pid_t> Engine::LaunchMonitor(const ContainerRecord& c, bool in_place) {
     int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
     // Restart in the old monitor's process: start the container here, then become its
     // monitor (its output waits in the pipes meanwhile).
-    MonitorChild(*this, c, null_fd, [&](pid_t init) -> Status {
+    MonitorChild(*this, c, spec, null_fd, [&](pid_t init) -> Status {
       BERTH_ASSIGN_OR_RETURN(uint64_t mstart, sys::ProcessStartTime(::getpid()));
       BERTH_TRY(containers_->Update(c.id, [&](ContainerRecord& r) -> Status {
         r.state = State::kRunning;
@@ -249,9 +265,12 @@ Result<pid_t> Engine::LaunchMonitor(const ContainerRecord& c, bool in_place) {
   if (pid == 0) {
     ::setsid();
     ::signal(SIGPIPE, SIG_DFL);
-    MonitorChild(*this, c, ready[1], nullptr);
+    MonitorChild(*this, c, spec, ready[1], nullptr);
   }
   ::close(ready[1]);
+  // The child needs milliseconds to set the container up: time for the disk work of a
+  // checkpoint here, which otherwise some later command pays for on its critical path.
+  (void)images_->db().CheckpointIfLong();
   auto ready_st = WaitMonitorReady(ready_r.get(), std::chrono::seconds(60));
   if (!ready_st) {
     ::kill(pid, SIGKILL);
@@ -269,10 +288,19 @@ Result<std::optional<int>> Engine::Start(const std::string& name_or_id, bool att
   if (c.state == State::kRunning || c.state == State::kPaused || c.state == State::kRestarting) {
     return std::optional<int>();  // docker: starting a running container is a no-op
   }
-  BERTH_TRY(Teardown(c));  // leftovers of an interrupted start
+  // Leftovers of an interrupted start; a snapshot still mounted (by create) is reused.
+  BERTH_TRY(RemoveRuntimeState(c));
   BERTH_TRY(EnsureMounted(c));
+  // `run` made the spec a moment ago: parsing config.json again (here and in the runtime)
+  // would cost milliseconds on the start path.
+  oci::Spec spec;
+  if (created_spec_ && created_spec_->first == c.id) {
+    spec = std::move(created_spec_->second);
+    created_spec_.reset();
+  } else {
+    BERTH_ASSIGN_OR_RETURN(spec, oci::LoadSpec(ContainerDir(c.id) + "/config.json"));
+  }
   {
-    BERTH_ASSIGN_OR_RETURN(oci::Spec spec, oci::LoadSpec(ContainerDir(c.id) + "/config.json"));
     std::string rootfs = spec.root.path[0] == '/' ? spec.root.path
                                                  : ContainerDir(c.id) + "/" + spec.root.path;
     oci::Process p = *spec.process;
@@ -283,21 +311,23 @@ Result<std::optional<int>> Engine::Start(const std::string& name_or_id, bool att
     }
     BERTH_TRY(CheckExecutable(rootfs, p));
   }
-  auto launched = LaunchMonitor(c, false);
+  log::Trace("start: checked");
+  auto launched = LaunchMonitor(c, false, &spec);
+  log::Trace("start: monitor ready");
   if (!launched) {
     (void)Teardown(c);  // the init the child created, if it got that far
     return Unexpected(launched.error());
   }
   pid_t monitor = *launched;
-  auto info = runtime::Inspect(RuntimeOptions(), c.id);
-  if (!info) {
+  auto init_pid = ReadInitPid(RunDir(c.id));
+  if (!init_pid) {
     ::kill(monitor, SIGKILL);
-    return Unexpected(info.error());
+    return Unexpected(init_pid.error());
   }
   BERTH_ASSIGN_OR_RETURN(uint64_t mstart, sys::ProcessStartTime(monitor));
   BERTH_ASSIGN_OR_RETURN(c, containers_->Update(c.id, [&](ContainerRecord& r) -> Status {
                            r.state = State::kRunning;
-                           r.pid = info->record.pid;
+                           r.pid = *init_pid;
                            r.monitor_pid = monitor;
                            r.monitor_start = mstart;
                            r.started_at = NowRfc3339();
@@ -312,16 +342,19 @@ Result<std::optional<int>> Engine::Start(const std::string& name_or_id, bool att
                            }
                            return Ok();
                          }));
+  log::Trace("start: record running");
   UniqueFd sock;
   if (attach) {
     BERTH_ASSIGN_OR_RETURN(sock, ConnectAttach(RunDir(c.id)));
   }
+  log::Trace("start: attached");
   auto started = runtime::Start(RuntimeOptions(), c.id);
   if (!started) {
     // The monitor sees the init die and records the failure through its cleanup.
     (void)runtime::Kill(RuntimeOptions(), c.id, SIGKILL, true);
     return Unexpected(started.error());
   }
+  log::Trace("start: started");
   if (!attach) return std::optional<int>();
   (void)SendAttachMessage(sock.get(), BERTH_MSG_STARTED);  // the real start time
   // Without a restart policy the attached CLI cleans up itself once the container exits,
@@ -334,7 +367,9 @@ Result<std::optional<int>> Engine::Start(const std::string& name_or_id, bool att
   bool detached = false;
   ao.detached = &detached;
   BERTH_ASSIGN_OR_RETURN(std::optional<int> code, RelayAttach(sock.get(), ao));
+  log::Trace("start: exit relayed");
   if (cleanup_here && !detached) BERTH_TRY(CleanupAfterExit(c.id));
+  log::Trace("start: cleaned up");
   if (!code) {
     // The monitor went away without reporting: the record knows what happened.
     BERTH_ASSIGN_OR_RETURN(ContainerRecord after, Get(c.id));

@@ -46,12 +46,19 @@ class Database {
                const std::function<bool(const Row&)>& row) const;
   // Rows changed by the last Exec.
   int64_t Changes() const;
+  // When the WAL has grown past a few dozen pages: copies it into the database without
+  // waiting for anyone (a passive checkpoint), so the next writer starts the WAL afresh and
+  // the next process has little to recover. For moments when this process would idle.
+  Status CheckpointIfLong();
   // BEGIN IMMEDIATE ... COMMIT; rolls back when `body` fails.
   Status Transaction(const std::function<Status()>& body);
 
  private:
   Database() = default;
   sqlite3* db_ = nullptr;
+  // Pages in the WAL after our last commit (the WAL hook's count); on the heap so the hook's
+  // pointer survives moves of this object.
+  std::unique_ptr<int> wal_pages_ = std::make_unique<int>(0);
   // Transaction() inside a Transaction() body joins the outer one.
   int tx_depth_ = 0;
 };

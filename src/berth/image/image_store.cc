@@ -65,7 +65,7 @@ ImageStore::ImageStore(ImageStore&&) noexcept = default;
 ImageStore& ImageStore::operator=(ImageStore&&) noexcept = default;
 ImageStore::~ImageStore() = default;
 
-Result<ImageStore> ImageStore::Open(const std::string& root) {
+Result<ImageStore> ImageStore::Open(const std::string& root, std::string_view extra_schema) {
   std::string ctx = StrCat("open image store ", Quote(root));
   ImageStore s;
   s.root_ = root;
@@ -73,7 +73,7 @@ Result<ImageStore> ImageStore::Open(const std::string& root) {
   BERTH_TRY_CTX(MkdirAll(s.root_ + "/layers", 0700), ctx);
   BERTH_ASSIGN_OR_RETURN_CTX(ContentStore cs, ContentStore::Open(s.root_ + "/content"), ctx);
   s.content_ = std::make_unique<ContentStore>(std::move(cs));
-  BERTH_ASSIGN_OR_RETURN_CTX(Database db, Database::Open(s.root_ + "/berth.db", kSchema), ctx);
+  BERTH_ASSIGN_OR_RETURN_CTX(Database db, Database::Open(s.root_ + "/berth.db", StrCat(kSchema, extra_schema)), ctx);
   s.db_ = std::make_unique<Database>(std::move(db));
   return s;
 }

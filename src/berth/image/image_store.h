@@ -35,7 +35,8 @@ struct ImageRecord {
 
 class ImageStore {
  public:
-  static Result<ImageStore> Open(const std::string& root);
+  // `extra_schema`: tables of other modules kept in the same berth.db (the engine's).
+  static Result<ImageStore> Open(const std::string& root, std::string_view extra_schema = {});
   ImageStore(ImageStore&&) noexcept;
   ImageStore& operator=(ImageStore&&) noexcept;
   ~ImageStore();

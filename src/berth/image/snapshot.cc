@@ -65,9 +65,10 @@ SnapshotKind DefaultSnapshotKind() {
   return overlay ? SnapshotKind::kOverlay : SnapshotKind::kCopy;
 }
 
-Snapshot SnapshotAt(const std::string& dir, SnapshotKind kind) {
+Snapshot SnapshotAt(const std::string& dir, SnapshotKind kind, bool ephemeral) {
   Snapshot s;
   s.kind = kind;
+  s.ephemeral = ephemeral;
   s.dir = dir;
   s.rootfs = dir + "/merged";
   s.upper = kind == SnapshotKind::kOverlay ? dir + "/upper" : s.rootfs;
@@ -75,8 +76,8 @@ Snapshot SnapshotAt(const std::string& dir, SnapshotKind kind) {
 }
 
 Result<Snapshot> CreateSnapshot(const std::string& dir, const std::vector<std::string>& lowers,
-                                SnapshotKind kind) {
-  Snapshot s = SnapshotAt(dir, kind);
+                                SnapshotKind kind, bool ephemeral) {
+  Snapshot s = SnapshotAt(dir, kind, ephemeral);
   auto create = [&]() -> Status {
     // 0711: a user-namespaced container's root must still be able to reach its rootfs.
     if (::mkdir(dir.c_str(), 0711) != 0 && errno != EEXIST)
@@ -103,7 +104,11 @@ Status MountSnapshot(const Snapshot& s, const std::vector<std::string>& lowers) 
   BERTH_ASSIGN_OR_RETURN(bool mounted, IsMountRoot(s.rootfs));
   if (mounted) return Ok();
   BERTH_ASSIGN_OR_RETURN(auto effective, EffectiveLowers(s, lowers));
-  BERTH_TRY(internal::MountOverlay(effective, s.upper, s.dir + "/work", s.rootfs));
+  if (s.ephemeral) {
+    // An earlier volatile mount leaves this marker; the kernel refuses to mount over it.
+    (void)RemoveAll(s.dir + "/work/incompat");
+  }
+  BERTH_TRY(internal::MountOverlay(effective, s.upper, s.dir + "/work", s.rootfs, s.ephemeral));
   // Private: the rootfs's mount events must not propagate to or from the host's mounts.
   if (::mount(nullptr, s.rootfs.c_str(), nullptr, MS_PRIVATE, nullptr) != 0) {
     int err = errno;

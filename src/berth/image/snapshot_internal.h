@@ -8,9 +8,10 @@
 
 namespace berth::image::internal {
 
-// Mounts overlayfs at `merged` with `lowers` (bottom first) below `upper`/`work`.
+// Mounts overlayfs at `merged` with `lowers` (bottom first) below `upper`/`work`;
+// `ephemeral`: with overlay's "volatile" option (no syncs of the upper layer).
 Status MountOverlay(const std::vector<std::string>& lowers, const std::string& upper,
-                    const std::string& work, const std::string& merged);
+                    const std::string& work, const std::string& merged, bool ephemeral = false);
 // Whether this kernel can mount overlayfs (fsopen("overlay") succeeds).
 bool OverlaySupported();
 // Applies `layer` (a directory in overlay form) on top of `dest`: whiteouts delete, opaque

@@ -51,7 +51,7 @@ std::string EscapeLower(const std::string& path) {
 }
 
 Status MountLegacy(const std::vector<std::string>& lowers, const std::string& upper,
-                   const std::string& work, const std::string& merged) {
+                   const std::string& work, const std::string& merged, bool ephemeral) {
   std::string data = "lowerdir=";
   for (size_t i = lowers.size(); i-- > 0;) {  // top first
     data += EscapeLower(lowers[i]);
@@ -59,6 +59,7 @@ Status MountLegacy(const std::vector<std::string>& lowers, const std::string& up
   }
   data += StrCat(",upperdir=", EscapeLower(upper), ",workdir=", EscapeLower(work));
   for (const auto& f : kFeatures) data += StrCat(",", f[0], "=", f[1]);
+  if (ephemeral) data += ",volatile";
   long page = ::sysconf(_SC_PAGESIZE);
   if (static_cast<long>(data.size()) >= page) {
     return Fail(ErrorCode::kUnsupported,
@@ -81,7 +82,7 @@ bool OverlaySupported() {
 }
 
 Status MountOverlay(const std::vector<std::string>& lowers, const std::string& upper,
-                    const std::string& work, const std::string& merged) {
+                    const std::string& work, const std::string& merged, bool ephemeral) {
   int raw = ::fsopen("overlay", FSOPEN_CLOEXEC);
   if (raw < 0) return ErrnoFail("fsopen overlay");
   UniqueFd fs(raw);
@@ -91,7 +92,7 @@ Status MountOverlay(const std::vector<std::string>& lowers, const std::string& u
       int err = errno;
       if (i == lowers.size() - 1 && err == EINVAL) {
         ContextLog(fs.get());
-        return MountLegacy(lowers, upper, work, merged);  // kernel < 6.8
+        return MountLegacy(lowers, upper, work, merged, ephemeral);  // kernel < 6.8
       }
       return Unexpected(MountError(err, fs.get(), StrCat("overlay lower layer ", Quote(lowers[i]))));
     }
@@ -104,6 +105,8 @@ Status MountOverlay(const std::vector<std::string>& lowers, const std::string& u
     if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, f[0], f[1], 0) != 0)
       return Unexpected(MountError(errno, fs.get(), StrCat("overlay option ", f[0], "=", f[1])));
   }
+  if (ephemeral && ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0) != 0)
+    return Unexpected(MountError(errno, fs.get(), "overlay option volatile"));
   if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
     return Unexpected(MountError(errno, fs.get(), "create overlay"));
   int m = ::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0);

@@ -82,6 +82,13 @@ Status ValidateId(const std::string& id) {
   return Ok();
 }
 
+bool ContainerRecord::HasHooks(const char* kind) const {
+  auto hooks = config.find("hooks");
+  if (hooks == config.end() || !hooks->is_object()) return false;
+  auto list = hooks->find(kind);
+  return list != hooks->end() && list->is_array() && !list->empty();
+}
+
 Result<ContainerRecord> LoadRecord(const std::string& root, const std::string& id) {
   BERTH_TRY(ValidateId(id));
   std::string path = StrCat(ContainerDir(root, id), "/", kStateFile);

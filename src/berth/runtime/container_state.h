@@ -34,6 +34,9 @@ struct ContainerRecord {
   std::string created;          // RFC 3339 with nanoseconds, UTC
   std::string owner;            // "" like runc when run by root
   Json config;                  // the canonical config.json the container was created from
+  // Whether config has hooks of `kind` ("poststart", ...): the full spec is only converted
+  // (a millisecond on the start and delete paths) when there are hooks to run.
+  bool HasHooks(const char* kind) const;
   Json cgroup;                  // cgroup::Manager::Save()
   std::map<std::string, std::string> cgroup_paths;  // hierarchy -> leaf (for fast status)
   bool cgroup_owned = true;     // false when the container joined an existing cgroup

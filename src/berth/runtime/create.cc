@@ -91,7 +91,11 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
   BERTH_ASSIGN_OR_RETURN(std::string bundle, RealPath(o.bundle, "bundle"));
   Launched out;
   log::Trace("launch");
-  BERTH_ASSIGN_OR_RETURN(out.spec, oci::LoadSpec(bundle + "/config.json"));
+  if (o.spec) {
+    out.spec = *o.spec;
+  } else {
+    BERTH_ASSIGN_OR_RETURN(out.spec, oci::LoadSpec(bundle + "/config.json"));
+  }
   log::Trace("config parsed");
   oci::Spec& spec = out.spec;
   BERTH_TRY_CTX(oci::Validate(spec), bundle + "/config.json");
@@ -435,6 +439,7 @@ Status Start(const GlobalOptions& g, const std::string& id) {
   if (!failure.empty()) {
     return Fail(ErrorCode::kFailedPrecondition, StrCat("start container ", Quote(id), ": ", failure));
   }
+  if (!rec.HasHooks("poststart")) return Ok();
   auto spec = oci::SpecFromJson(rec.config, "state.json config");
   if (spec && spec->hooks && !spec->hooks->poststart.empty()) {
     std::string state = HookStateJson(id, "running", rec.pid, rec.bundle, spec->annotations);

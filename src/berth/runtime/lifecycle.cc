@@ -122,6 +122,7 @@ Status Delete(const GlobalOptions& g, const std::string& id, bool force) {
     if (auto fd = OpenInitPidfd(*rec); fd.has_value()) (void)sys::PidfdSendSignal(fd->get(), SIGKILL);
     WaitInitExit(*rec, std::chrono::seconds(10));
   }
+  if (!rec->HasHooks("poststop")) return DestroyContainer(g, *rec, cg ? cg->get() : nullptr, nullptr);
   auto spec = oci::SpecFromJson(rec->config, "state.json config");
   return DestroyContainer(g, *rec, cg ? cg->get() : nullptr, spec ? &*spec : nullptr);
 }

@@ -41,6 +41,9 @@ struct CreateOptions {
   bool no_pivot = false;
   bool no_new_keyring = false;
   int preserve_fds = 0;
+  // The bundle's config.json already parsed by the caller (the engine has it in memory);
+  // null: read it from the bundle.
+  const oci::Spec* spec = nullptr;
 };
 
 struct RunOptions {

@@ -122,6 +122,7 @@ int Main(int argc, char** argv) {
                  cmd.empty() ? "" : " ");
     return engine::kExitEngineError;
   }
+  log::Trace("cli: parsed");
   if (version) {
     std::printf("berth version %s\n", BERTH_VERSION);
     return 0;
@@ -156,7 +157,9 @@ int Main(int argc, char** argv) {
 int main(int argc, char** argv) {
   berth::log::Trace("main");
   try {
-    return berth::cli::Main(argc, argv);
+    int code = berth::cli::Main(argc, argv);
+    berth::log::Trace("main: done");
+    return code;
   } catch (const std::exception& e) {
     // Last resort: libberth does not throw, but a library under it might.
     std::fprintf(stderr, "berth: internal error: %s\n", e.what());
