@@ -14,6 +14,7 @@
 #include <deque>
 
 #include "berth/base/file.h"
+#include "berth/base/log.h"
 #include "berth/base/strings.h"
 #include "berth/engine/monitor/monitor_protocol.h"
 
@@ -239,8 +240,17 @@ Result<std::optional<int>> RelayAttach(int sock, const AttachOptions& o) {
     if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = recv(sock, buf, buf_storage.size(), 0);
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-      if (n < 0 && errno != ECONNRESET) return ErrnoFail("attach: receive");
-      if (n <= 0) return exit_code;  // the monitor's cleanup has finished
+      // A seqpacket socket reports the peer's reset before the messages still queued for
+      // us (the exit code among them); the next recv returns those, then end of stream.
+      if (n < 0 && errno == ECONNRESET) {
+        log::Trace("attach: connection reset");
+        continue;
+      }
+      if (n < 0) return ErrnoFail("attach: receive");
+      if (n == 0) {
+        log::Trace("attach: end of stream");
+        return exit_code;  // the monitor's cleanup has finished
+      }
       const char* data = buf + 1;
       size_t len = static_cast<size_t>(n - 1);
       switch (buf[0]) {
@@ -251,6 +261,7 @@ Result<std::optional<int>> RelayAttach(int sock, const AttachOptions& o) {
           if (err_ok) err_ok = WriteOut(o.err_fd, data, len);
           break;
         case BERTH_MSG_EXIT:
+          log::Trace("attach: exit message");
           if (len >= sizeof(berth_monitor_exit)) {
             berth_monitor_exit ex;
             memcpy(&ex, data, sizeof ex);

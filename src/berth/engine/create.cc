@@ -108,7 +108,20 @@ Result<ContainerRecord> Engine::Create(const RunConfig& config) {
   BERTH_TRY(EffectiveArgs(c.image_config, c.config));
 
   log::Trace("create: image resolved");
-  BERTH_TRY(containers_->Insert(c));
+  if (config.name.empty()) {
+    // ~550 generated names: parallel runs collide often. Like docker, try others, then add
+    // a number.
+    Status inserted = Ok();
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      if (attempt >= 10) c.name = StrCat(GenerateName(), attempt);
+      inserted = containers_->Insert(c);
+      if (inserted || inserted.error().code() != ErrorCode::kAlreadyExists) break;
+      c.name = GenerateName();
+    }
+    BERTH_TRY(inserted);
+  } else {
+    BERTH_TRY(containers_->Insert(c));
+  }
   bool ok = false;
   Defer rollback([&] {
     if (!ok) (void)Destroy(c, false);

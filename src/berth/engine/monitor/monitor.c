@@ -303,12 +303,13 @@ static void write_stdin(void) {
   g_stdin_off = g_stdin_end = 0;
 }
 
-static void handle_client_msg(int i) {
+/* 1: a message was handled, 0: none pending, -1: the client is gone (dropped). */
+static int handle_client_msg(int i) {
   ssize_t n = recv(g_clients[i].fd, g_msg, sizeof g_msg, MSG_DONTWAIT);
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
   if (n <= 0) {
     drop_client(i);
-    return;
+    return -1;
   }
   switch (g_msg[0]) {
     case BERTH_MSG_STDIN:
@@ -337,6 +338,7 @@ static void handle_client_msg(int i) {
     default:
       break;
   }
+  return 1;
 }
 
 /* ---- output ---- */
@@ -434,6 +436,13 @@ static void finish(void) {
   write_exit_file(code, sig);
 
   accept_clients(); /* connections still in the backlog hear the exit too */
+  /* What a client sent before the exit still counts (CLIENT_CLEANUP above all). And a
+   * connection closed with unread messages is reset by the kernel, which on these sockets
+   * reaches the client before the messages we queue for it below. */
+  for (int i = g_nclients - 1; i >= 0; i--) {
+    while (handle_client_msg(i) > 0) {
+    }
+  }
   close(g_listen_fd);
   unlink(BERTH_MONITOR_ATTACH_SOCKET);
   struct berth_monitor_exit ex = {code, sig};
