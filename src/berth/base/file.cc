@@ -100,6 +100,9 @@ Status AtomicWriteFile(const std::string& path, std::string_view data, mode_t mo
 
 Status MkdirAll(const std::string& path, mode_t mode) {
   if (path.empty()) return InvalidArgument("mkdir: empty path");
+  struct stat st;
+  // Usually the directory exists: one stat instead of a mkdir per component.
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Ok();
   std::string cur;
   size_t i = 0;
   if (path[0] == '/') {
@@ -118,7 +121,6 @@ Status MkdirAll(const std::string& path, mode_t mode) {
     }
     i = j + 1;
   }
-  struct stat st;
   if (::stat(path.c_str(), &st) != 0) return ErrnoFail(StrCat("stat ", Quote(path)));
   if (!S_ISDIR(st.st_mode)) return SysFail(ENOTDIR, StrCat("mkdir ", Quote(path)));
   return Ok();

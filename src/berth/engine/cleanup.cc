@@ -40,16 +40,17 @@ Status Engine::CleanupAfterExit(const std::string& id) {
   bool oom = false;
   if (auto kills = runtime::OomKills(RuntimeOptions(), id); kills.has_value()) oom = *kills > 0;
   log::Trace("cleanup: exit read");
-  BERTH_TRY(Teardown(c));
-  log::Trace("cleanup: torn down");
   int code = exit ? exit->exit_code : 137;
   // --rm without a restart policy: the record goes next, so it is not updated first (if we
   // die in between, the next command sees a dead monitor and finishes the job).
   if (c.config.auto_remove && !ShouldRestart(c, code)) {
-    BERTH_TRY(Destroy(c, true));
+    // The exit file means the monitor reaped the init (and with it the pid namespace).
+    BERTH_TRY(Destroy(c, true, /*exited=*/exit.has_value()));
     log::Trace("cleanup: removed");
     return Ok();
   }
+  BERTH_TRY(Teardown(c));
+  log::Trace("cleanup: torn down");
   bool restart = false;
   BERTH_ASSIGN_OR_RETURN(c, containers_->Update(id, [&](ContainerRecord& r) -> Status {
                            restart = ShouldRestart(r, code);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <random>
+#include <thread>
 
 #include "berth/base/defer.h"
 #include "berth/base/file.h"
@@ -237,19 +238,36 @@ Status Engine::Teardown(const ContainerRecord& c) {
   return Ok();
 }
 
-Status Engine::Destroy(const ContainerRecord& c, bool volumes) {
-  BERTH_TRY(Teardown(c));
-  log::Trace("destroy: torn down");
-  std::string dir = ContainerDir(c.id) + "/snapshot";
-  if (PathExists(dir)) {
-    image::SnapshotKind kind = PathExists(dir + "/work") ? image::SnapshotKind::kOverlay
-                                                        : image::SnapshotKind::kCopy;
-    BERTH_TRY(image::RemoveSnapshot(image::SnapshotAt(dir, kind)));
+Status Engine::Destroy(const ContainerRecord& c, bool volumes, bool exited) {
+  auto remove_files = [&]() -> Status {
+    std::string dir = ContainerDir(c.id) + "/snapshot";
+    if (PathExists(dir)) {
+      image::SnapshotKind kind = PathExists(dir + "/work") ? image::SnapshotKind::kOverlay
+                                                          : image::SnapshotKind::kCopy;
+      BERTH_TRY(image::RemoveSnapshot(image::SnapshotAt(dir, kind)));
+    }
+    BERTH_TRY(RemoveAll(ContainerDir(c.id)));
+    (void)RemoveAll(RunDir(c.id));
+    return Ok();
+  };
+  if (exited) {
+    // Nothing runs in the container any more, so its runtime state (cgroups) and its files
+    // (mount, upper layer) are independent: both cores remove them at once.
+    Status runtime_st = Ok();
+    std::thread runtime_part([&] {
+      runtime_st = RemoveRuntimeState(c);
+      log::Trace("destroy: runtime state removed");
+    });
+    Status files_st = remove_files();
+    log::Trace("destroy: snapshot removed");
+    runtime_part.join();
+    BERTH_TRY(runtime_st);
+    BERTH_TRY(files_st);
+  } else {
+    BERTH_TRY(Teardown(c));
+    BERTH_TRY(remove_files());
   }
-  log::Trace("destroy: snapshot removed");
-  BERTH_TRY(RemoveAll(ContainerDir(c.id)));
-  (void)RemoveAll(RunDir(c.id));
-  log::Trace("destroy: dirs removed");
+  log::Trace("destroy: files removed");
   // One transaction: the layer holds and the record go together.
   BERTH_TRY(images_->db().Transaction([&]() -> Status {
     BERTH_TRY(images_->Release(c.id));

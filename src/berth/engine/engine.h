@@ -171,7 +171,8 @@ class Engine {
   // The runtime's record and cgroups of an earlier run; the snapshot mount stays.
   Status RemoveRuntimeState(const ContainerRecord& c);
   // Removes snapshot, files, layer holds and the record.
-  Status Destroy(const ContainerRecord& c, bool volumes);
+  // `exited`: nothing runs in the container any more (its init was reaped).
+  Status Destroy(const ContainerRecord& c, bool volumes, bool exited = false);
   Status EnsureMounted(const ContainerRecord& c);
   Status WaitMonitorGone(const ContainerRecord& c, std::chrono::milliseconds timeout, bool* gone);
   Result<std::string> PrepareVolume(const std::string& name, const std::string& rootfs,

@@ -227,9 +227,19 @@ int64_t Database::Changes() const { return sqlite3_changes64(db_); }
 
 Status Database::CheckpointIfLong() {
   if (*wal_pages_ < kWalLongPages) return Ok();
-  int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-    return Fail(CodeFor(rc), StrCat("checkpoint: ", sqlite3_errmsg(db_)));
+  int log_pages = 0, copied = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_pages, &copied);
+  if (rc == SQLITE_BUSY) return Ok();
+  if (rc != SQLITE_OK) return Fail(CodeFor(rc), StrCat("checkpoint: ", sqlite3_errmsg(db_)));
+  if (log_pages > 0 && copied == log_pages) {
+    // All copied: the next commit restarts the WAL, which syncs its new header. Make that
+    // commit now (rewriting the schema version), while nobody waits for us.
+    int64_t version = 0;
+    BERTH_TRY(Query("PRAGMA user_version", {}, [&](const Row& r) {
+      version = r.Int(0);
+      return false;
+    }));
+    BERTH_TRY(Exec(StrCat("PRAGMA user_version=", version)));
   }
   return Ok();
 }

@@ -127,6 +127,10 @@ Result<UniqueFd> OpenInRoot(int root_fd, std::string_view path, int flags, mode_
 }
 
 Result<UniqueFd> MkdirAllInRoot(int root_fd, std::string_view path, mode_t mode) {
+  // Usually it exists already (a mount point in the image): one resolution, no walk.
+  if (auto whole = OpenInRoot(root_fd, path, O_PATH | O_DIRECTORY); whole.has_value()) {
+    return whole;
+  }
   // Walk component by component so each new directory is created under a resolved parent.
   auto comps = Components(path);
   std::string done;
