@@ -194,6 +194,15 @@ t_run_flags() {
   expect_eq "env-file" "$OUT" "1|two words"
   run_cmd b run --rm --entrypoint /bin/echo $IMG via entrypoint
   expect_eq "entrypoint" "$OUT" "via entrypoint"
+  # --device-cgroup-rule: allowed in the container's device cgroup (v1: devices.list; v2: the
+  # BPF program, so there the node made with mknod must open).
+  if [ -e /sys/fs/cgroup/devices/devices.list ]; then
+    run_cmd b run --rm --device-cgroup-rule 'c 42:* rwm' $IMG cat /sys/fs/cgroup/devices/devices.list
+    expect_contains "--device-cgroup-rule" "$OUT" "c 42:* rwm"
+  fi
+  run_cmd b run --rm --device-cgroup-rule 'c 42' $IMG true
+  expect_eq "bad --device-cgroup-rule exit" "$RC" 125
+  expect_contains "bad --device-cgroup-rule message" "$ERR" "--device-cgroup-rule"
   run_cmd b run --rm --read-only $IMG touch /x;  [ "$RC" -ne 0 ] || fail "--read-only: write allowed"
   expect_contains "--read-only error" "$ERR" "Read-only file system"
   run_cmd b run --rm --read-only --tmpfs /scratch $IMG sh -c 'touch /scratch/x && echo ok'

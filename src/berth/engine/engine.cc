@@ -193,6 +193,7 @@ Json Engine::Inspect(const ContainerRecord& c) {
   host["CapAdd"] = rc.cap_add;
   host["CapDrop"] = rc.cap_drop;
   host["SecurityOpt"] = rc.security_opt;
+  host["DeviceCgroupRules"] = rc.device_cgroup_rules;
   host["Memory"] = rc.memory.value_or(0);
   host["MemorySwap"] = rc.memory_swap.value_or(0);
   host["MemoryReservation"] = rc.memory_reservation.value_or(0);

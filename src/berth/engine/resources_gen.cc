@@ -163,6 +163,10 @@ Result<oci::Resources> GenerateResources(const RunConfig& run,
           perms = m.permissions;
       r.devices.push_back(Rule(true, d.type, d.major, d.minor, perms));
     }
+    for (const auto& text : run.device_cgroup_rules) {
+      BERTH_ASSIGN_OR_RETURN(oci::DeviceRule rule, ParseDeviceCgroupRule(text));
+      r.devices.push_back(std::move(rule));
+    }
   }
 
   if (run.memory || run.memory_swap || run.memory_reservation) {

@@ -132,6 +132,7 @@ Json ToJson(const RunConfig& c) {
   for (const auto& m : c.mounts) mounts.push_back(MountToJson(m));
   j["mounts"] = std::move(mounts);
   j["cap_add"] = c.cap_add;
+  j["device_cgroup_rules"] = c.device_cgroup_rules;
   j["cap_drop"] = c.cap_drop;
   j["security_opt"] = c.security_opt;
   Json devices = Json::array();
@@ -193,6 +194,9 @@ Result<RunConfig> RunConfigFromJson(const Json& j) {
   BERTH_TRY(Get(j, "network", c.network, w));
   BERTH_TRY(GetList(j, "mounts", c.mounts, w, MountFromJson));
   BERTH_TRY(Get(j, "cap_add", c.cap_add, w));
+  if (j.contains("device_cgroup_rules")) {
+    BERTH_TRY(Get(j, "device_cgroup_rules", c.device_cgroup_rules, w));
+  }
   BERTH_TRY(Get(j, "cap_drop", c.cap_drop, w));
   BERTH_TRY(Get(j, "security_opt", c.security_opt, w));
   BERTH_TRY(GetList(j, "devices", c.devices, w,

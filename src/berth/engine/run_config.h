@@ -11,6 +11,7 @@
 
 #include "berth/base/error.h"
 #include "berth/base/json.h"
+#include "berth/oci/spec.h"
 
 namespace berth::engine {
 
@@ -78,6 +79,7 @@ struct RunConfig {
   std::vector<std::string> cap_drop;
   std::vector<std::string> security_opt;  // seccomp=PATH|unconfined, no-new-privileges[:true]
   std::vector<DeviceMapping> devices;
+  std::vector<std::string> device_cgroup_rules;  // --device-cgroup-rule "c 13:* rwm"
   std::vector<Ulimit> ulimits;
   std::map<std::string, std::string> sysctls;
   std::map<std::string, std::string> labels;
@@ -110,6 +112,9 @@ Result<VolumeMount> ParseVolumeFlag(std::string_view text);                 // -
 Result<VolumeMount> ParseMountFlag(std::string_view text);                  // --mount type=...,src=,dst=
 Result<VolumeMount> ParseTmpfsFlag(std::string_view text);                  // --tmpfs /path[:opts]
 Result<DeviceMapping> ParseDeviceFlag(std::string_view text);               // --device /dev/x[:/dev/y[:rwm]]
+// --device-cgroup-rule "TYPE MAJOR:MINOR ACCESS": TYPE a|b|c, MAJOR/MINOR a number or *,
+// ACCESS of r, w, m. An allow rule for the device cgroup.
+Result<oci::DeviceRule> ParseDeviceCgroupRule(std::string_view text);
 Result<Ulimit> ParseUlimitFlag(std::string_view text);                      // nofile=1024[:2048]
 Result<RestartPolicy> ParseRestartFlag(std::string_view text);
 Result<int64_t> ParseDurationNs(std::string_view text, std::string_view flag);  // "30s", "1m30s", "500ms"

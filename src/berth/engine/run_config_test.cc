@@ -317,6 +317,28 @@ TEST(ParseDeviceFlag, Forms) {
     EXPECT_FALSE(ParseDeviceFlag(bad).has_value()) << bad;
 }
 
+TEST(ParseDeviceCgroupRule, Forms) {
+  auto r = ParseDeviceCgroupRule("c 13:* rwm");
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_TRUE(r->allow);
+  EXPECT_EQ(r->type, "c");
+  EXPECT_EQ(r->major, 13);
+  EXPECT_FALSE(r->minor.has_value());
+  EXPECT_EQ(r->access, "rwm");
+  r = ParseDeviceCgroupRule("  b 8:0   r ");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->minor, 0);
+  r = ParseDeviceCgroupRule("a *:* m");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_FALSE(r->major.has_value());
+  for (const char* bad : {"", "c 13:*", "x 1:1 r", "c 13 rwm", "c a:1 r", "c 1:-1 r",
+                          "c 1:1 rx", "c 1:1 rwmr", "c 1:1 r extra"}) {
+    auto b = ParseDeviceCgroupRule(bad);
+    ASSERT_FALSE(b.has_value()) << bad;
+    EXPECT_NE(b.error().message().find("--device-cgroup-rule"), std::string::npos);
+  }
+}
+
 TEST(ParseUlimitFlag, Forms) {
   auto u = ParseUlimitFlag("nofile=1024:2048");
   ASSERT_TRUE(u.has_value()) << u.error().message();

@@ -448,6 +448,39 @@ Result<VolumeMount> ParseTmpfsFlag(std::string_view text) {
   return m;
 }
 
+Result<oci::DeviceRule> ParseDeviceCgroupRule(std::string_view text) {
+  auto bad = [&](std::string_view why) {
+    return InvalidArgument(StrCat("--device-cgroup-rule ", Quote(text), ": ", why,
+                                  " (expected \"TYPE MAJOR:MINOR ACCESS\", e.g. \"c 13:* rwm\")"));
+  };
+  std::vector<std::string> parts;
+  for (auto& p : Split(Trim(text), ' '))
+    if (!p.empty()) parts.push_back(std::string(p));
+  if (parts.size() != 3) return bad("three fields needed");
+  oci::DeviceRule r;
+  r.allow = true;
+  if (parts[0] != "a" && parts[0] != "b" && parts[0] != "c") return bad("type must be a, b or c");
+  r.type = parts[0];
+  auto colon = parts[1].find(':');
+  if (colon == std::string::npos) return bad("MAJOR:MINOR needed");
+  auto number = [&](std::string_view s, std::optional<int64_t>* out) -> Status {
+    if (s == "*") return Ok();
+    auto n = ParseInt64(s, "device number");
+    if (!n || *n < 0) return bad(StrCat("invalid device number ", Quote(s)));
+    *out = *n;
+    return Ok();
+  };
+  BERTH_TRY(number(std::string_view(parts[1]).substr(0, colon), &r.major));
+  BERTH_TRY(number(std::string_view(parts[1]).substr(colon + 1), &r.minor));
+  const std::string& access = parts[2];
+  if (access.empty() || access.size() > 3 ||
+      access.find_first_not_of("rwm") != std::string::npos) {
+    return bad("access must be made of r, w and m");
+  }
+  r.access = access;
+  return r;
+}
+
 Result<DeviceMapping> ParseDeviceFlag(std::string_view text) {
   constexpr std::string_view kFlag = "--device";
   auto valid_perms = [](std::string_view p) {

@@ -24,7 +24,8 @@ struct RunFlags {
   std::optional<int64_t> pids_limit;
   std::optional<int> oom_score_adj, stop_timeout, health_retries;
   std::vector<std::string> env, env_file, volumes, mounts, tmpfs, cap_add, cap_drop, security_opt,
-      devices, ulimits, sysctls, labels, label_files, log_opts, group_add, publish;
+      devices, device_cgroup_rules, ulimits, sysctls, labels, label_files, log_opts, group_add,
+      publish;
 };
 
 void AddRunFlags(CLI::App* sub, RunFlags& f) {
@@ -58,6 +59,8 @@ void AddRunFlags(CLI::App* sub, RunFlags& f) {
   sub->add_flag("--privileged", f.privileged, "all capabilities and devices, no seccomp");
   AddMulti(sub, "--security-opt", f.security_opt, "seccomp=PROFILE|unconfined, no-new-privileges");
   AddMulti(sub, "--device", f.devices, "add a host device HOST[:CONTAINER[:rwm]]");
+  AddMulti(sub, "--device-cgroup-rule", f.device_cgroup_rules,
+           "allow devices in the cgroup: \"TYPE MAJOR:MINOR ACCESS\" (c 13:* rwm)");
   AddMulti(sub, "--ulimit", f.ulimits, "ulimit NAME=SOFT[:HARD]");
   AddMulti(sub, "--sysctl", f.sysctls, "namespaced kernel parameter NAME=VALUE");
   sub->add_option("-h,--hostname", f.hostname, "container host name");
@@ -172,6 +175,10 @@ Result<engine::RunConfig> BuildConfig(const RunFlags& f, const std::vector<std::
   c.pids_limit = f.pids_limit;
   c.oom_score_adj = f.oom_score_adj;
   c.cap_add = f.cap_add;
+  for (const auto& rule : f.device_cgroup_rules) {
+    BERTH_TRY(engine::ParseDeviceCgroupRule(rule));  // the flag's own error, before anything
+  }
+  c.device_cgroup_rules = f.device_cgroup_rules;
   c.cap_drop = f.cap_drop;
   c.security_opt = f.security_opt;
   c.group_add = f.group_add;
