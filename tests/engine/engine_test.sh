@@ -316,6 +316,10 @@ t_images_save_load() {
   run_cmd b save --format oci-archive -o "$WORK/bb-oci.tar" $IMG; expect_eq "save oci-archive" "$RC" 0
   run_cmd "$BERTH" "${G2[@]}" load -i "$WORK/bb.tar"; expect_contains "load" "$OUT" "busybox:latest"
   run_cmd "$BERTH" "${G2[@]}" run --rm $IMG echo loaded; expect_eq "run loaded" "$OUT" loaded
+  # Like docker, load names what the archive names, not every tag the image has here.
+  "$BERTH" "${G2[@]}" tag $IMG extra-name:1 || fail "tag"
+  run_cmd "$BERTH" "${G2[@]}" load -i "$WORK/bb.tar"
+  expect_eq "load prints the archive's names" "$OUT" "Loaded image: busybox:latest"
   local id1 id2
   id1=$(b image inspect --format '{{.Id}}' $IMG); id2=$("$BERTH" "${G2[@]}" image inspect --format '{{.Id}}' $IMG)
   expect_eq "same image id after docker-archive round trip" "$id2" "$id1"

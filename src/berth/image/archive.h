@@ -18,7 +18,8 @@ namespace berth::image {
 enum class ArchiveFormat { kDocker, kOci };
 
 struct LoadedImage {
-  ImageRecord image;
+  ImageRecord image;               // with every name it has in the store now
+  std::vector<std::string> names;  // the names the archive gave it (docker prints these)
 };
 
 // Loads every image of the archive at `path` ("-" is stdin). Blobs are verified; nothing

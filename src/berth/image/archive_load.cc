@@ -370,7 +370,7 @@ Result<std::vector<LoadedImage>> LoadArchive(ImageStore& store, const std::strin
   for (const auto& p : pending) {
     BERTH_ASSIGN_OR_RETURN_CTX(ImageRecord rec,
                                internal::AddImageLocked(store, p.manifest_digest, p.names), ctx);
-    out.push_back(LoadedImage{std::move(rec)});
+    out.push_back(LoadedImage{std::move(rec), p.names});
   }
   return out;
 }

@@ -253,8 +253,9 @@ void AddImageCommands(CLI::App* parent, bool in_group, Registry& r) {
       if (*quiet) return 0;
       std::string out;
       for (const auto& l : loaded) {
-        if (l.image.names.empty()) out += "Loaded image ID: " + l.image.id + "\n";
-        for (const auto& n : l.image.names) out += "Loaded image: " + FamiliarName(n) + "\n";
+        // As docker: the archive's names, or the id when it named none.
+        if (l.names.empty()) out += "Loaded image ID: " + l.image.id + "\n";
+        for (const auto& n : l.names) out += "Loaded image: " + FamiliarName(n) + "\n";
       }
       Print(out);
       return 0;
