@@ -304,6 +304,25 @@ t_cp() {
   run_cmd b cp "$WORK/in" "$n:/tmp/rootlink/etc/x"; expect_eq "cp into symlinked dir" "$RC" 0
   [ -e /etc/x ] && fail "cp wrote to the host's /etc"
   b exec "$n" test -f /etc/x || fail "cp did not land inside the container"
+  # Tar streams: `cp CTR:PATH -` names entries from the basename; `cp - CTR:DIR` extracts.
+  b cp "$n:/etc/passwd" - > "$WORK/passwd.tar" || fail "cp to stdout"
+  expect_eq "cp - entry" "$(tar -tf "$WORK/passwd.tar")" "passwd"
+  b cp "$n:/tmp/etclink/." - | tar -tf - | grep -qx 'passwd' || fail "cp DIR/. - lists the contents"
+  mkdir -p "$WORK/tin/sub"; echo streamed > "$WORK/tin/sub/f"
+  tar -C "$WORK/tin" -cf - sub | b cp - "$n:/tmp" || fail "cp from stdin"
+  run_cmd b exec "$n" cat /tmp/sub/f; expect_eq "cp - extracted" "$OUT" streamed
+  # An entry that climbs out of the destination is refused, and nothing lands on the host.
+  python3 - "$WORK/evil.tar" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    data = b"x"
+    info = tarfile.TarInfo("../../../../../tmp/berth-cp-escape"); info.size = len(data)
+    t.addfile(info, io.BytesIO(data))
+PY
+  run_cmd b cp - "$n:/tmp" < "$WORK/evil.tar"; expect_eq "cp - of a climbing entry" "$RC" 125
+  expect_contains "cp - names the entry" "$ERR" "berth-cp-escape"
+  [ -e /tmp/berth-cp-escape ] && { rm -f /tmp/berth-cp-escape; fail "cp - wrote outside"; }
+  run_cmd b cp - "$n:/no/such/dir" < "$WORK/passwd.tar"; expect_eq "cp - into a missing dir" "$RC" 125
   run_cmd b diff "$n"; expect_contains "diff" "$OUT" "A /tmp/in"
   [[ $OUT == *"/proc"* || $OUT == *"/etc/hosts"* ]] && fail "diff lists mount points: $OUT"
   b rm -f "$n" >/dev/null

@@ -120,6 +120,8 @@ class Engine {
   std::string LogPath(const ContainerRecord& c) const;
 
   // `cp`: container paths resolve inside the container's rootfs (symlinks stay inside).
+  // `dest` "-": a tar of `src` (named by its basename) on stdout; `src` "-": a tar read from
+  // stdin is extracted into the directory `dest` (entries cannot leave it).
   Status CopyFromContainer(const std::string& name_or_id, const std::string& src,
                            const std::string& dest);
   Status CopyToContainer(const std::string& src, const std::string& name_or_id,

@@ -16,6 +16,7 @@
 #include "berth/base/unique_fd.h"
 #include "berth/engine/container_store.h"
 #include "berth/engine/engine.h"
+#include "berth/image/layer_unpack.h"
 #include "berth/engine/tree_copy.h"
 #include "berth/image/archive.h"
 #include "berth/image/layer_pack.h"
@@ -47,7 +48,8 @@ Status Engine::CopyFromContainer(const std::string& name_or_id, const std::strin
   });
   BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenFile(ContainerDir(c.id) + "/snapshot/merged", O_PATH | O_DIRECTORY));
   bool contents = src.size() >= 2 && src.substr(src.size() - 2) == "/.";
-  auto [sdir, sname] = SplitPath(contents ? src.substr(0, src.size() - 2) : src);
+  const std::string src_path = contents ? src.substr(0, src.size() - 2) : src;
+  auto [sdir, sname] = SplitPath(src_path);
   auto sparent = sys::OpenInRoot(root.get(), sdir, O_RDONLY | O_DIRECTORY);
   if (!sparent) {
     return Fail(ErrorCode::kNotFound, StrCat("could not find the file ", src, " in container ", c.name));
@@ -58,6 +60,24 @@ Status Engine::CopyFromContainer(const std::string& name_or_id, const std::strin
   } else if (::fstatat(sparent->get(), sname.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     return Fail(ErrorCode::kNotFound, StrCat("could not find the file ", src, " in container ", c.name));
   }
+  if (dest == "-") {
+    // docker: the archive's top entry is the source's basename ("." for a root or "dir/.").
+    image::PackOptions po;
+    po.compression = oci::Compression::kNone;
+    auto to_stdout = [](const void* data, size_t n) -> Status {
+      return WriteAll(STDOUT_FILENO, std::string_view(static_cast<const char*>(data), n), "stdout");
+    };
+    if (!contents) {
+      BERTH_TRY(image::PackEntry(sparent->get(), sname, to_stdout, po));
+      return Ok();
+    }
+    // "DIR/.": DIR may be a symlink, resolved inside the container like any path.
+    BERTH_ASSIGN_OR_RETURN(UniqueFd dirfd,
+                           sys::OpenInRoot(root.get(), src_path.empty() ? "/" : src_path,
+                                           O_RDONLY | O_DIRECTORY));
+    BERTH_TRY(image::PackTree(sys::FdPath(dirfd.get()), to_stdout, po));
+    return Ok();
+  }
   struct stat dst;
   bool dest_is_dir = ::stat(dest.c_str(), &dst) == 0 && S_ISDIR(dst.st_mode);
   if (contents) {
@@ -65,8 +85,9 @@ Status Engine::CopyFromContainer(const std::string& name_or_id, const std::strin
     if (sname.empty() || sname == "/") {
       from = std::move(*sparent);
     } else {
-      from = UniqueFd(::openat(sparent->get(), sname.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!from.valid()) return ErrnoFail(StrCat("open ", Quote(src)));
+      // "DIR/.": DIR may be a symlink, resolved inside the container like any path.
+      BERTH_ASSIGN_OR_RETURN(from, sys::OpenInRoot(root.get(), StrCat(sdir, "/", sname),
+                                                   O_RDONLY | O_DIRECTORY));
     }
     if (!dest_is_dir) BERTH_TRY(MkdirAll(dest, 0755));
     BERTH_ASSIGN_OR_RETURN(UniqueFd to, OpenFile(dest, O_RDONLY | O_DIRECTORY));
@@ -90,9 +111,30 @@ Status Engine::CopyToContainer(const std::string& src, const std::string& name_o
   Defer unmount([&] {
     if (!IsRunning(c.state)) (void)Teardown(c);
   });
+  BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenFile(ContainerDir(c.id) + "/snapshot/merged", O_PATH | O_DIRECTORY));
+  if (src == "-") {
+    // docker: the destination must be an existing directory; the tar's entries land in it.
+    auto dir = sys::OpenInRoot(root.get(), dest, O_RDONLY | O_DIRECTORY);
+    if (!dir) {
+      return Fail(ErrorCode::kNotFound, StrCat("cp: ", Quote(dest), " in container ", c.name,
+                                               " is not an existing directory"));
+    }
+    image::UnpackOptions uo;
+    uo.overlay_whiteouts = false;
+    auto from_stdin = [](void* buf, size_t n) -> Result<size_t> {
+      for (;;) {
+        ssize_t got = ::read(STDIN_FILENO, buf, n);
+        if (got >= 0) return static_cast<size_t>(got);
+        if (errno != EINTR) return ErrnoFail("cp: read the archive from stdin");
+      }
+    };
+    // The directory by its fd: every entry resolves beneath it (RESOLVE_IN_ROOT).
+    BERTH_TRY_CTX(image::UnpackLayer(from_stdin, sys::FdPath(dir->get()), uo),
+                  StrCat("cp: extract into ", Quote(dest)));
+    return Ok();
+  }
   struct stat st;
   if (::lstat(src.c_str(), &st) != 0) return ErrnoFail(StrCat("cp: ", Quote(src)));
-  BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenFile(ContainerDir(c.id) + "/snapshot/merged", O_PATH | O_DIRECTORY));
   auto [sdir, sname] = SplitPath(src);
   BERTH_ASSIGN_OR_RETURN(UniqueFd from, OpenFile(sdir, O_RDONLY | O_DIRECTORY));
   if (auto dir = sys::OpenInRoot(root.get(), dest, O_RDONLY | O_DIRECTORY); dir.has_value()) {

@@ -9,6 +9,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -148,6 +149,13 @@ class Packer {
  public:
   Packer(struct archive* a, TarOutput* out, bool diff) : a_(a), out_(out), diff_(diff) {}
 
+  Status EmitOne(int dirfd, const std::string& name) {
+    struct stat st;
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      return ErrnoFail(StrCat("stat ", Quote(name)));
+    return Emit(dirfd, name, name, st);
+  }
+
   Status WalkDir(int dirfd, const std::string& rel) {
     BERTH_ASSIGN_OR_RETURN(auto names, internal::ListDir(dirfd, rel.empty() ? "." : rel));
     for (const std::string& name : names) {
@@ -276,9 +284,9 @@ class Packer {
   std::vector<char> buf_;
 };
 
-Result<PackResult> Pack(const std::string& dir, const ByteSink& sink, const PackOptions& options,
-                        bool diff) {
-  BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenFile(dir, O_RDONLY | O_DIRECTORY));
+// Writes the tar of what `walk` emits.
+Result<PackResult> PackWith(const ByteSink& sink, const PackOptions& options, bool diff,
+                            const std::function<Status(Packer&)>& walk) {
   TarOutput out(sink, options.compression);
   BERTH_TRY(out.Init());
   std::unique_ptr<struct archive, WriteDeleter> a(archive_write_new());
@@ -289,7 +297,7 @@ Result<PackResult> Pack(const std::string& dir, const ByteSink& sink, const Pack
   if (archive_write_open(a.get(), &out, nullptr, WriteCallback, nullptr) != ARCHIVE_OK)
     return Fail(ErrorCode::kInternal, "open tar writer");
   Packer packer(a.get(), &out, diff);
-  BERTH_TRY(packer.WalkDir(root.get(), ""));
+  BERTH_TRY(walk(packer));
   if (archive_write_close(a.get()) != ARCHIVE_OK) {
     if (out.error) return Unexpected(*out.error);
     const char* msg = archive_error_string(a.get());
@@ -297,6 +305,12 @@ Result<PackResult> Pack(const std::string& dir, const ByteSink& sink, const Pack
   }
   BERTH_TRY(out.Finish());
   return out.Result();
+}
+
+Result<PackResult> Pack(const std::string& dir, const ByteSink& sink, const PackOptions& options,
+                        bool diff) {
+  BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenFile(dir, O_RDONLY | O_DIRECTORY));
+  return PackWith(sink, options, diff, [&](Packer& p) { return p.WalkDir(root.get(), ""); });
 }
 
 }  // namespace
@@ -312,6 +326,16 @@ Result<PackResult> PackTree(const std::string& dir, const ByteSink& sink,
                             const PackOptions& options) {
   auto r = Pack(dir, sink, options, false);
   if (!r.has_value()) return Unexpected(std::move(r).error().Wrap(StrCat("pack ", Quote(dir))));
+  return r;
+}
+
+Result<PackResult> PackEntry(int parent_fd, const std::string& name, const ByteSink& sink,
+                             const PackOptions& options) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+    return InvalidArgument(StrCat("pack ", Quote(name), ": not a directory entry name"));
+  }
+  auto r = PackWith(sink, options, false, [&](Packer& p) { return p.EmitOne(parent_fd, name); });
+  if (!r.has_value()) return Unexpected(std::move(r).error().Wrap(StrCat("pack ", Quote(name))));
   return r;
 }
 

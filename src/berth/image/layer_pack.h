@@ -33,5 +33,9 @@ Result<PackResult> PackDiff(const std::string& upper_dir, const ByteSink& sink,
                             const PackOptions& options = {});
 Result<PackResult> PackTree(const std::string& dir, const ByteSink& sink,
                             const PackOptions& options = {});
+// One entry of the directory `parent_fd`: a file, or a directory with everything under it,
+// named `name` in the tar (`cp CONTAINER:PATH -`). Symlinks are stored, never followed.
+Result<PackResult> PackEntry(int parent_fd, const std::string& name, const ByteSink& sink,
+                             const PackOptions& options = {});
 
 }  // namespace berth::image

@@ -94,6 +94,29 @@ TEST(PackTree, SortedEntriesAndHardLinks) {
                                "etc/sub/empty", "fifo", "hostname2 -> etc/hostname"}));
 }
 
+TEST(PackEntry, OneEntryNamedFromTheTop) {
+  TempDir tmp;
+  std::string root = tmp.Sub("tree");
+  MakeTree(root);
+  UniqueFd dir(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(dir.valid());
+  std::string out;
+  ASSERT_TRUE(PackEntry(dir.get(), "etc", StringSink(&out), {oci::Compression::kNone}).has_value());
+  EXPECT_EQ(TarNames(out), (std::vector<std::string>{"etc/", "etc/biglink", "etc/hostname",
+                                                     "etc/sub/", "etc/sub/empty"}));
+  out.clear();
+  ASSERT_TRUE(PackEntry(dir.get(), "big", StringSink(&out), {oci::Compression::kNone}).has_value());
+  EXPECT_EQ(TarNames(out), (std::vector<std::string>{"big"}));
+  // A symlink is stored as one, not followed (etc/biglink -> ../big stays a link).
+  UniqueFd etc(::open((root + "/etc").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  out.clear();
+  ASSERT_TRUE(PackEntry(etc.get(), "biglink", StringSink(&out), {oci::Compression::kNone}).has_value());
+  EXPECT_LT(out.size(), 4096u);
+  for (const char* bad : {"", ".", "..", "etc/sub"})
+    EXPECT_FALSE(PackEntry(dir.get(), bad, StringSink(&out)).has_value()) << bad;
+  EXPECT_FALSE(PackEntry(dir.get(), "missing", StringSink(&out)).has_value());
+}
+
 TEST(PackTree, RoundTripKeepsTheTree) {
   TempDir tmp;
   std::string root = tmp.Sub("tree");

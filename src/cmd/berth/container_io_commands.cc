@@ -89,11 +89,12 @@ void AddContainerFileCommands(CLI::App* parent, bool /*in_group*/, Registry& r) 
       if (!src && !dst) {
         return InvalidArgument("must specify at least one container source (CONTAINER:PATH)");
       }
-      if (args->first == "-" || args->second == "-") {
-        return Fail(ErrorCode::kUnsupported,
-                    "cp: tar streams on stdin/stdout are not supported yet");
+      if (args->second == "-" && isatty(STDOUT_FILENO)) {
+        return InvalidArgument(
+            "cowardly refusing to write a tar archive to a terminal: redirect stdout");
       }
       BERTH_ASSIGN_OR_RETURN(engine::Engine * eng, ctx.Engine());
+      std::fflush(stdout);
       if (src) {
         BERTH_TRY(eng->CopyFromContainer(src->first, src->second, args->second));
       } else {
