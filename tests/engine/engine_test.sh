@@ -291,7 +291,7 @@ t_volumes() {
 
 t_cp() {
   local n; n=$(name cp)
-  b run -d --name "$n" $IMG sh -c 'ln -s / /tmp/rootlink; ln -s /etc /tmp/etclink; sleep 300' >/dev/null
+  b run -d --name "$n" --tmpfs /scratch $IMG sh -c 'ln -s / /tmp/rootlink; ln -s /etc /tmp/etclink; echo t > /scratch/t; sleep 300' >/dev/null
   wait_for 5 b exec "$n" test -L /tmp/etclink || fail "setup"
   echo from-host > "$WORK/in"
   run_cmd b cp "$WORK/in" "$n:/tmp/in"; expect_eq "cp to" "$RC" 0
@@ -323,6 +323,8 @@ PY
   expect_contains "cp - names the entry" "$ERR" "berth-cp-escape"
   [ -e /tmp/berth-cp-escape ] && { rm -f /tmp/berth-cp-escape; fail "cp - wrote outside"; }
   run_cmd b cp - "$n:/no/such/dir" < "$WORK/passwd.tar"; expect_eq "cp - into a missing dir" "$RC" 125
+  # A running container's paths are its own view: mounts (tmpfs, volumes) included.
+  run_cmd b cp "$n:/scratch/t" "$WORK/t"; expect_eq "cp from a tmpfs mount" "$(cat "$WORK/t")" t
   run_cmd b diff "$n"; expect_contains "diff" "$OUT" "A /tmp/in"
   [[ $OUT == *"/proc"* || $OUT == *"/etc/hosts"* ]] && fail "diff lists mount points: $OUT"
   b rm -f "$n" >/dev/null

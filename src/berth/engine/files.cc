@@ -37,6 +37,16 @@ std::pair<std::string, std::string> SplitPath(std::string p) {
 
 bool IsRunning(State s) { return s == State::kRunning || s == State::kPaused; }
 
+// Where container paths resolve: a running container's own root (its mount namespace, so
+// volumes, binds and tmpfs mounts are seen as the container sees them), else the snapshot.
+Result<UniqueFd> OpenContainerRoot(const ContainerRecord& c, const std::string& dir) {
+  if (IsRunning(c.state) && c.pid > 0) {
+    auto r = OpenFile(StrCat("/proc/", c.pid, "/root"), O_PATH | O_DIRECTORY);
+    if (r.has_value()) return r;
+  }
+  return OpenFile(dir + "/snapshot/merged", O_PATH | O_DIRECTORY);
+}
+
 }  // namespace
 
 Status Engine::CopyFromContainer(const std::string& name_or_id, const std::string& src,
@@ -46,7 +56,7 @@ Status Engine::CopyFromContainer(const std::string& name_or_id, const std::strin
   Defer unmount([&] {
     if (!IsRunning(c.state)) (void)Teardown(c);
   });
-  BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenFile(ContainerDir(c.id) + "/snapshot/merged", O_PATH | O_DIRECTORY));
+  BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenContainerRoot(c, ContainerDir(c.id)));
   bool contents = src.size() >= 2 && src.substr(src.size() - 2) == "/.";
   const std::string src_path = contents ? src.substr(0, src.size() - 2) : src;
   auto [sdir, sname] = SplitPath(src_path);
@@ -111,7 +121,7 @@ Status Engine::CopyToContainer(const std::string& src, const std::string& name_o
   Defer unmount([&] {
     if (!IsRunning(c.state)) (void)Teardown(c);
   });
-  BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenFile(ContainerDir(c.id) + "/snapshot/merged", O_PATH | O_DIRECTORY));
+  BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenContainerRoot(c, ContainerDir(c.id)));
   if (src == "-") {
     // docker: the destination must be an existing directory; the tar's entries land in it.
     auto dir = sys::OpenInRoot(root.get(), dest, O_RDONLY | O_DIRECTORY);
