@@ -417,6 +417,9 @@ t_pause_rename_wait() {
   run_cmd b wait "$(name p2)"; expect_eq "wait after kill" "$OUT" 137
   run_cmd b stats --no-stream "$(name p2)"; [ "$RC" -ne 0 ] || true
   b rm "$(name p2)" >/dev/null
+  # wait on a --rm container still reports its code although the record goes with it.
+  local id; id=$(b run -d --rm $IMG sh -c 'sleep 0.5; exit 7')
+  run_cmd b wait "$id"; expect_eq "wait on --rm" "$OUT" 7
 }
 
 t_stats() {

@@ -188,6 +188,20 @@ Result<UniqueFd> ConnectAttach(const std::string& run_dir) {
   return sock;
 }
 
+std::optional<int> AwaitExitMessage(int sock) {
+  std::vector<char> buf(1 + BERTH_MONITOR_MAX_PAYLOAD + 64);
+  for (;;) {
+    ssize_t n = recv(sock, buf.data(), buf.size(), 0);
+    if (n < 0 && (errno == EINTR || errno == ECONNRESET)) continue;  // see RelayAttach
+    if (n <= 0) return std::nullopt;
+    if (buf[0] == BERTH_MSG_EXIT && static_cast<size_t>(n - 1) >= sizeof(berth_monitor_exit)) {
+      berth_monitor_exit ex;
+      memcpy(&ex, buf.data() + 1, sizeof ex);
+      return ex.exit_code;
+    }
+  }
+}
+
 Status SendAttachMessage(int sock, char type, std::string_view payload) {
   std::string m = Message(type, payload);
   while (send(sock, m.data(), m.size(), MSG_NOSIGNAL) < 0) {

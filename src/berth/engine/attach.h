@@ -38,6 +38,9 @@ struct AttachOptions {
 // EOF on in_fd sends CLOSE_STDIN. Returns the exit code from the EXIT message, or nullopt if
 // the connection closed without one (read the exit file then) or the user detached.
 Result<std::optional<int>> RelayAttach(int sock, const AttachOptions& options);
+// Reads the monitor's messages, discarding output, until its exit message: the container's
+// exit code, or nullopt if the monitor went away without one.
+std::optional<int> AwaitExitMessage(int sock);
 
 // "ctrl-p,ctrl-q" -> {0x10, 0x11}.
 Result<std::vector<char>> ParseDetachKeys(std::string_view keys);

@@ -10,6 +10,7 @@
 #include "berth/base/strings.h"
 #include "berth/base/unique_fd.h"
 #include "berth/engine/container_store.h"
+#include "berth/engine/attach.h"
 #include "berth/engine/engine.h"
 #include "berth/sys/process.h"
 #include "berth/sys/signals.h"
@@ -167,6 +168,13 @@ Status Engine::Rename(const std::string& name_or_id, const std::string& new_name
 Result<int> Engine::Wait(const std::string& name_or_id) {
   BERTH_ASSIGN_OR_RETURN(ContainerRecord c, Get(name_or_id));
   std::string id = c.id;
+  // A --rm container's record is gone by the time its monitor is: hear the exit code from
+  // the monitor itself, as an attached client does.
+  if (c.config.auto_remove && IsActive(c) && c.state != State::kRestarting) {
+    if (auto sock = ConnectAttach(RunDir(id)); sock.has_value()) {
+      if (auto code = AwaitExitMessage(sock->get())) return *code;
+    }
+  }
   while (IsActive(c)) {
     bool gone = false;
     BERTH_TRY(WaitMonitorGone(c, std::chrono::hours(24 * 365), &gone));
