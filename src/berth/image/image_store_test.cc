@@ -44,9 +44,14 @@ class ImageStoreTest : public ::testing::Test {
     return r.has_value() ? *r : ImageRecord{};
   }
   std::string Base() { return MakeTar({Dir("bin"), File("bin/hello", "hi\n", 0755)}); }
+  // Made once: gzip headers carry the time, so two calls a second apart would differ.
   std::string Top() {
-    return MakeTar({Dir("etc"), File("etc/motd", "top\n"), Symlink("bin/sh", "hello")}, "gzip");
+    if (top_.empty()) {
+      top_ = MakeTar({Dir("etc"), File("etc/motd", "top\n"), Symlink("bin/sh", "hello")}, "gzip");
+    }
+    return top_;
   }
+  std::string top_;
   ScratchDir dir_;
   std::unique_ptr<ImageStore> store_;
 };
