@@ -323,11 +323,27 @@ PY
   expect_contains "cp - names the entry" "$ERR" "berth-cp-escape"
   [ -e /tmp/berth-cp-escape ] && { rm -f /tmp/berth-cp-escape; fail "cp - wrote outside"; }
   run_cmd b cp - "$n:/no/such/dir" < "$WORK/passwd.tar"; expect_eq "cp - into a missing dir" "$RC" 125
+  # Plain files, not a layer: `.wh.` names are names, and a directory is never replaced.
+  mkdir -p "$WORK/wh"; echo w > "$WORK/wh/.wh.in"; echo notdir > "$WORK/wh/etc"
+  tar -C "$WORK/wh" -cf - .wh.in | b cp - "$n:/tmp" || fail "cp - of a .wh. name"
+  b exec "$n" test -f /tmp/in || fail "cp - treated .wh.in as a whiteout"
+  run_cmd sh -c "tar -C '$WORK/wh' -cf - etc | '$BERTH' ${G[*]} cp - '$n:/'"
+  expect_eq "cp - replacing a directory" "$RC" 125
+  b exec "$n" test -d /etc || fail "cp - replaced /etc"
   # A running container's paths are its own view: mounts (tmpfs, volumes) included.
   run_cmd b cp "$n:/scratch/t" "$WORK/t"; expect_eq "cp from a tmpfs mount" "$(cat "$WORK/t")" t
   run_cmd b diff "$n"; expect_contains "diff" "$OUT" "A /tmp/in"
   [[ $OUT == *"/proc"* || $OUT == *"/etc/hosts"* ]] && fail "diff lists mount points: $OUT"
   b rm -f "$n" >/dev/null
+}
+
+t_rm_remount() {
+  # A --rm container's overlay is volatile; unmounted before its start (cp of a created
+  # container unmounts afterwards) it must mount again.
+  local n; n=$(name rr)
+  b create --rm --name "$n" $IMG echo remounted >/dev/null || fail "create --rm"
+  b cp "$n:/etc/passwd" "$WORK/rr-passwd" || fail "cp from a created container"
+  run_cmd b start -a "$n"; expect_eq "start after remount" "$OUT" remounted
 }
 
 t_images_save_load() {

@@ -40,11 +40,18 @@ bool IsRunning(State s) { return s == State::kRunning || s == State::kPaused; }
 // Where container paths resolve: a running container's own root (its mount namespace, so
 // volumes, binds and tmpfs mounts are seen as the container sees them), else the snapshot.
 Result<UniqueFd> OpenContainerRoot(const ContainerRecord& c, const std::string& dir) {
+  BERTH_ASSIGN_OR_RETURN(UniqueFd merged, OpenFile(dir + "/snapshot/merged", O_PATH | O_DIRECTORY));
   if (IsRunning(c.state) && c.pid > 0) {
     auto r = OpenFile(StrCat("/proc/", c.pid, "/root"), O_PATH | O_DIRECTORY);
-    if (r.has_value()) return r;
+    // Only if that root is the container's rootfs (same filesystem): the pid may have been
+    // reused by a host process once the init exited.
+    struct stat a, b;
+    if (r.has_value() && ::fstat(r->get(), &a) == 0 && ::fstat(merged.get(), &b) == 0 &&
+        a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+      return r;
+    }
   }
-  return OpenFile(dir + "/snapshot/merged", O_PATH | O_DIRECTORY);
+  return merged;
 }
 
 }  // namespace
@@ -131,6 +138,7 @@ Status Engine::CopyToContainer(const std::string& src, const std::string& name_o
     }
     image::UnpackOptions uo;
     uo.overlay_whiteouts = false;
+    uo.plain_copy = true;
     auto from_stdin = [](void* buf, size_t n) -> Result<size_t> {
       for (;;) {
         ssize_t got = ::read(STDIN_FILENO, buf, n);

@@ -231,6 +231,7 @@ Result<UniqueFd> ReceiveFd(int listener) {
     auto st = before_exec(mc.init_pid);
     if (!st) die(st.error());
   }
+  ::alarm(0);  // a pending alarm would survive the exec and kill the monitor
   ExecMonitor(mc);
 }
 
@@ -277,6 +278,9 @@ Result<pid_t> Engine::LaunchMonitor(const ContainerRecord& c, bool in_place,
   }
   auto child = [](void* p) -> int {
     auto* a = static_cast<ChildArgs*>(p);
+    // We sleep in clone() until the exec, so the deadline for a stuck setup (a hook, the
+    // init) is the child's own: SIGALRM ends it, and we see the ready pipe close.
+    ::alarm(60);
     ::setsid();
     ::signal(SIGPIPE, SIG_DFL);
     MonitorChild(*a->engine, *a->record, a->spec, a->ready_w, nullptr);

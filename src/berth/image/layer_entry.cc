@@ -130,8 +130,14 @@ Status EntryApplier::ReplaceExisting(int parent, const std::string& name, bool w
       *is_dir = true;
       return Ok();
     }
+    if (options_.plain_copy) {
+      return Fail(ErrorCode::kAlreadyExists, "cannot overwrite a directory with a non-directory");
+    }
     Invalidate();
     return RemoveTreeAt(parent, name, name);
+  }
+  if (options_.plain_copy && want_dir) {
+    return Fail(ErrorCode::kAlreadyExists, "cannot overwrite a non-directory with a directory");
   }
   // A replaced symlink may have been a cached parent path's component.
   Invalidate();
@@ -303,7 +309,7 @@ Status EntryApplier::Apply(struct archive* a, struct archive_entry* e) {
     return Ok();
   }
   const std::string& name = comps.back();
-  if (name.starts_with(kWhiteoutPrefix)) return ApplyWhiteout(comps, e);
+  if (!options_.plain_copy && name.starts_with(kWhiteoutPrefix)) return ApplyWhiteout(comps, e);
 
   bool missing = false;
   BERTH_ASSIGN_OR_RETURN(int parent, Parent(comps, true, &missing));

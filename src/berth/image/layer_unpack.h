@@ -28,6 +28,10 @@ struct UnpackOptions {
   // Convert whiteouts to overlay form (true) or apply them by deleting (false: used for
   // flattening layers into one directory, e.g. the copy snapshotter and `export`).
   bool overlay_whiteouts = true;
+  // `cp - CTR:DIR`: the entries are plain files. A `.wh.` name is an ordinary name (no
+  // whiteout), and nothing existing is replaced by an entry of the other kind (directory vs
+  // non-directory), so no directory tree is ever deleted.
+  bool plain_copy = false;
   // Refuse a decompressed stream larger than this (a decompression bomb).
   int64_t max_uncompressed = int64_t{64} << 30;
 };

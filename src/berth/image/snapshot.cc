@@ -105,8 +105,9 @@ Status MountSnapshot(const Snapshot& s, const std::vector<std::string>& lowers) 
   if (mounted) return Ok();
   BERTH_ASSIGN_OR_RETURN(auto effective, EffectiveLowers(s, lowers));
   if (s.ephemeral) {
-    // An earlier volatile mount leaves this marker; the kernel refuses to mount over it.
-    (void)RemoveAll(s.dir + "/work/incompat");
+    // An earlier volatile mount leaves WORKDIR/work/incompat/volatile; the kernel refuses to
+    // mount over it.
+    (void)RemoveAll(s.dir + "/work/work/incompat");
   }
   BERTH_TRY(internal::MountOverlay(effective, s.upper, s.dir + "/work", s.rootfs, s.ephemeral));
   // Private: the rootfs's mount events must not propagate to or from the host's mounts.

@@ -105,8 +105,8 @@ Status MountOverlay(const std::vector<std::string>& lowers, const std::string& u
     if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, f[0], f[1], 0) != 0)
       return Unexpected(MountError(errno, fs.get(), StrCat("overlay option ", f[0], "=", f[1])));
   }
-  if (ephemeral && ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0) != 0)
-    return Unexpected(MountError(errno, fs.get(), "overlay option volatile"));
+  // "volatile" is a speed-up only: a kernel without it (< 5.10) mounts without.
+  if (ephemeral) (void)::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0);
   if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
     return Unexpected(MountError(errno, fs.get(), "create overlay"));
   int m = ::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0);

@@ -440,7 +440,8 @@ static void finish(void) {
    * connection closed with unread messages is reset by the kernel, which on these sockets
    * reaches the client before the messages we queue for it below. */
   for (int i = g_nclients - 1; i >= 0; i--) {
-    while (handle_client_msg(i) > 0) {
+    /* Bounded: a client that keeps sending stdin must not hold up the exit. */
+    for (int n = 0; n < 64 && handle_client_msg(i) > 0; n++) {
     }
   }
   close(g_listen_fd);
