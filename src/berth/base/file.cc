@@ -98,6 +98,13 @@ Status AtomicWriteFile(const std::string& path, std::string_view data, mode_t mo
   return Ok();
 }
 
+Status WriteNewFile(const std::string& path, std::string_view data, mode_t mode) {
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_WRONLY | O_CREAT | O_EXCL, mode));
+  auto st = WriteAll(fd.get(), data, path);
+  if (!st) ::unlink(path.c_str());
+  return st;
+}
+
 Status MkdirAll(const std::string& path, mode_t mode) {
   if (path.empty()) return InvalidArgument("mkdir: empty path");
   struct stat st;

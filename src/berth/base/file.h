@@ -37,6 +37,11 @@ enum class Durability {
 Status AtomicWriteFile(const std::string& path, std::string_view data, mode_t mode = 0644,
                        Durability durability = Durability::kFsync);
 
+// Creates `path`, which must not exist (O_EXCL), with `data`; removed again if the write
+// fails. For files in a directory just made and not yet shown to anyone, where a rename
+// buys nothing.
+Status WriteNewFile(const std::string& path, std::string_view data, mode_t mode = 0644);
+
 // mkdir -p; `mode` for the directories it creates.
 Status MkdirAll(const std::string& path, mode_t mode = 0755);
 // rm -rf of a host path that berth owns (never a path inside a container's rootfs).

@@ -178,6 +178,8 @@ Result<std::vector<std::string>> MakeCgroupDirs(const std::string& base, const s
   if (!under) {
     return Fail(ErrorCode::kInternal, StrCat(Quote(dir), " is not under ", Quote(base)));
   }
+  // Usually only the leaf is new: one mkdir instead of one per level.
+  if (dir.size() > base.size() && ::mkdir(dir.c_str(), 0755) == 0) return std::vector{dir};
   std::string cur = base;
   for (const std::string& part : SplitNonEmpty(std::string_view(dir).substr(base.size()), '/')) {
     cur = JoinPath(cur, part);

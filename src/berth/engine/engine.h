@@ -166,8 +166,11 @@ class Engine {
   bool MonitorAlive(const ContainerRecord& c) const;
   // Forks the monitor, creates the container in it and waits until it is ready. In the
   // monitor itself (restart) `in_place` skips the fork: this process becomes the monitor.
+  // `meanwhile` runs once the container is created, while the monitor starts up (given
+  // the monitor's pid); its failure fails the launch, after killing the monitor.
   Result<pid_t> LaunchMonitor(const ContainerRecord& c, bool in_place,
-                              const oci::Spec* spec = nullptr);
+                              const oci::Spec* spec = nullptr,
+                              const std::function<Status(pid_t)>& meanwhile = nullptr);
   // Stops the runtime container and unmounts the snapshot; idempotent.
   Status Teardown(const ContainerRecord& c);
   // The runtime's record and cgroups of an earlier run; the snapshot mount stays.

@@ -236,7 +236,8 @@ Result<UniqueFd> ReceiveFd(int listener) {
 }
 
 Result<pid_t> Engine::LaunchMonitor(const ContainerRecord& c, bool in_place,
-                                    const oci::Spec* spec) {
+                                    const oci::Spec* spec,
+                                    const std::function<Status(pid_t)>& meanwhile) {
   std::string run = RunDir(c.id);
   BERTH_TRY(MkdirAll(run, 0700));
   ::unlink((run + "/exit").c_str());
@@ -295,12 +296,29 @@ Result<pid_t> Engine::LaunchMonitor(const ContainerRecord& c, bool in_place,
   ::munmap(stack, kChildStack);
   ::close(ready[1]);
   if (pid < 0) return SysFail(clone_err, "start the monitor's launcher");
-  auto ready_st = WaitMonitorReady(ready_r.get(), std::chrono::seconds(60));
-  if (!ready_st) {
+  auto kill_monitor = [&] {
     ::kill(pid, SIGKILL);
     int status;
     ::waitpid(pid, &status, 0);
-    return Unexpected(ready_st.error());
+  };
+  // With CLONE_VFORK the child has created the container and exec'd the monitor by now (or
+  // died): `meanwhile` overlaps the monitor's own start-up. Without it (a plain fork under
+  // ASan) only the ready message says the container exists.
+  Status meanwhile_st = Ok();
+  bool meanwhile_ran = false;
+  if (meanwhile && flags != 0) {
+    meanwhile_st = meanwhile(pid);
+    meanwhile_ran = true;
+  }
+  auto ready_st = WaitMonitorReady(ready_r.get(), std::chrono::seconds(60));
+  if (!ready_st) {
+    kill_monitor();
+    return Unexpected(ready_st.error());  // the launcher's reason beats meanwhile's
+  }
+  if (meanwhile && !meanwhile_ran) meanwhile_st = meanwhile(pid);
+  if (!meanwhile_st) {
+    kill_monitor();
+    return Unexpected(meanwhile_st.error());
   }
   // The monitor is detached (setsid) and re-parented when we exit; we never wait for it.
   return pid;
@@ -336,37 +354,55 @@ Result<std::optional<int>> Engine::Start(const std::string& name_or_id, bool att
     BERTH_TRY(CheckExecutable(rootfs, p));
   }
   log::Trace("start: checked");
-  auto launched = LaunchMonitor(c, false, &spec);
+  // The record says "running" while the monitor starts up (it is the monitor's pid that
+  // makes the record true); a failed launch puts back what it said before.
+  const ContainerRecord before = c;
+  bool recorded = false;
+  auto record_running = [&](pid_t monitor) -> Status {
+    BERTH_ASSIGN_OR_RETURN(pid_t init_pid, ReadInitPid(RunDir(c.id)));
+    BERTH_ASSIGN_OR_RETURN(uint64_t mstart, sys::ProcessStartTime(monitor));
+    BERTH_ASSIGN_OR_RETURN(c, containers_->Update(c.id, [&](ContainerRecord& r) -> Status {
+                             r.state = State::kRunning;
+                             r.pid = init_pid;
+                             r.monitor_pid = monitor;
+                             r.monitor_start = mstart;
+                             r.started_at = NowRfc3339();
+                             r.stopped_by_user = false;
+                             r.exit_code = 0;
+                             r.oom_killed = false;
+                             r.error.clear();
+                             if (!r.health.status.empty() || !r.config.health.test.empty() ||
+                                 r.image_config.healthcheck) {
+                               r.health.status = "starting";
+                               r.health.failing_streak = 0;
+                             }
+                             return Ok();
+                           }));
+    recorded = true;
+    log::Trace("start: record running");
+    return Ok();
+  };
+  auto launched = LaunchMonitor(before, false, &spec, record_running);
   log::Trace("start: monitor ready");
   if (!launched) {
-    (void)Teardown(c);  // the init the child created, if it got that far
+    if (recorded) {
+      (void)containers_->Update(c.id, [&](ContainerRecord& r) -> Status {
+        r.state = before.state;
+        r.pid = before.pid;
+        r.monitor_pid = before.monitor_pid;
+        r.monitor_start = before.monitor_start;
+        r.started_at = before.started_at;
+        r.stopped_by_user = before.stopped_by_user;
+        r.exit_code = before.exit_code;
+        r.oom_killed = before.oom_killed;
+        r.error = before.error;
+        r.health = before.health;
+        return Ok();
+      });
+    }
+    (void)Teardown(before);  // the init the child created, if it got that far
     return Unexpected(launched.error());
   }
-  pid_t monitor = *launched;
-  auto init_pid = ReadInitPid(RunDir(c.id));
-  if (!init_pid) {
-    ::kill(monitor, SIGKILL);
-    return Unexpected(init_pid.error());
-  }
-  BERTH_ASSIGN_OR_RETURN(uint64_t mstart, sys::ProcessStartTime(monitor));
-  BERTH_ASSIGN_OR_RETURN(c, containers_->Update(c.id, [&](ContainerRecord& r) -> Status {
-                           r.state = State::kRunning;
-                           r.pid = *init_pid;
-                           r.monitor_pid = monitor;
-                           r.monitor_start = mstart;
-                           r.started_at = NowRfc3339();
-                           r.stopped_by_user = false;
-                           r.exit_code = 0;
-                           r.oom_killed = false;
-                           r.error.clear();
-                           if (!r.health.status.empty() || !r.config.health.test.empty() ||
-                               r.image_config.healthcheck) {
-                             r.health.status = "starting";
-                             r.health.failing_streak = 0;
-                           }
-                           return Ok();
-                         }));
-  log::Trace("start: record running");
   UniqueFd sock;
   if (attach) {
     BERTH_ASSIGN_OR_RETURN(sock, ConnectAttach(RunDir(c.id)));

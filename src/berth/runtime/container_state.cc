@@ -37,7 +37,8 @@ Json ContainerRecord::ToJson() const {
   j["pid_start_time"] = pid_start_time;
   j["created"] = created;
   j["owner"] = owner;
-  j["config"] = config;
+  j["hook_kinds"] = hook_kinds;
+  j["annotations"] = annotations;
   j["cgroup"] = cgroup;
   j["cgroup_paths"] = cgroup_paths;
   j["cgroup_owned"] = cgroup_owned;
@@ -55,7 +56,19 @@ Result<ContainerRecord> ContainerRecord::FromJson(const Json& j) {
     r.pid_start_time = j.at("pid_start_time").get<uint64_t>();
     r.created = j.at("created").get<std::string>();
     r.owner = j.value("owner", "");
-    r.config = j.at("config");
+    r.hook_kinds = j.value("hook_kinds", std::vector<std::string>());
+    r.annotations = j.value("annotations", std::map<std::string, std::string>());
+    if (auto legacy = j.find("config"); legacy != j.end()) {
+      // An older berth's record: the config is inline.
+      if (auto hooks = legacy->find("hooks"); hooks != legacy->end() && hooks->is_object()) {
+        for (const auto& [kind, list] : hooks->items())
+          if (list.is_array() && !list.empty()) r.hook_kinds.push_back(kind);
+      }
+      if (auto a = legacy->find("annotations"); a != legacy->end() && a->is_object()) {
+        for (const auto& [k, v] : a->items())
+          if (v.is_string()) r.annotations[k] = v.get<std::string>();
+      }
+    }
     r.cgroup = j.value("cgroup", Json());
     r.cgroup_paths = j.value("cgroup_paths", std::map<std::string, std::string>());
     r.cgroup_owned = j.value("cgroup_owned", true);
@@ -83,10 +96,47 @@ Status ValidateId(const std::string& id) {
 }
 
 bool ContainerRecord::HasHooks(const char* kind) const {
-  auto hooks = config.find("hooks");
-  if (hooks == config.end() || !hooks->is_object()) return false;
-  auto list = hooks->find(kind);
-  return list != hooks->end() && list->is_array() && !list->empty();
+  return std::find(hook_kinds.begin(), hook_kinds.end(), kind) != hook_kinds.end();
+}
+
+void SummarizeConfig(const oci::Spec& spec, ContainerRecord* rec) {
+  rec->hook_kinds.clear();
+  if (spec.hooks) {
+    const oci::Hooks& h = *spec.hooks;
+    const std::pair<const char*, const std::vector<oci::Hook>*> kinds[] = {
+        {"prestart", &h.prestart},           {"createRuntime", &h.create_runtime},
+        {"createContainer", &h.create_container}, {"startContainer", &h.start_container},
+        {"poststart", &h.poststart},         {"poststop", &h.poststop}};
+    for (const auto& [name, list] : kinds)
+      if (!list->empty()) rec->hook_kinds.emplace_back(name);
+  }
+  rec->annotations = spec.annotations;
+}
+
+Result<Json> LoadConfig(const std::string& root, const std::string& id) {
+  BERTH_TRY(ValidateId(id));
+  std::string path = StrCat(ContainerDir(root, id), "/", kConfigFile);
+  auto text = ReadFile(path);
+  if (!text && text.error().sys_errno() == ENOENT) {
+    // An older berth's record keeps the config inside state.json.
+    std::string state = StrCat(ContainerDir(root, id), "/", kStateFile);
+    BERTH_ASSIGN_OR_RETURN(std::string st_text, ReadFile(state));
+    BERTH_ASSIGN_OR_RETURN(Json j, ParseJson(st_text, state));
+    if (auto c = j.find("config"); c != j.end() && c->is_object()) return *c;
+    return Fail(ErrorCode::kNotFound, StrCat("container ", Quote(id), ": no ", Quote(path)));
+  }
+  if (!text) return Unexpected(std::move(text).error());
+  return ParseJson(*text, path);
+}
+
+Result<oci::Spec> LoadSpec(const std::string& root, const std::string& id) {
+  BERTH_ASSIGN_OR_RETURN(Json j, LoadConfig(root, id));
+  return oci::SpecFromJson(j, StrCat(ContainerDir(root, id), "/", kConfigFile));
+}
+
+Status SaveConfig(const std::string& root, const std::string& id, const Json& config) {
+  return AtomicWriteFile(StrCat(ContainerDir(root, id), "/", kConfigFile), config.dump(), 0600,
+                         Durability::kAtomicOnly);
 }
 
 Result<ContainerRecord> LoadRecord(const std::string& root, const std::string& id) {

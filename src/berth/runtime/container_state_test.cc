@@ -26,7 +26,8 @@ class ContainerStateTest : public ::testing::Test {
     r.pid = ::getpid();
     r.pid_start_time = 1;  // not ours: the init is "gone"
     r.created = NowRfc3339Nano();
-    r.config = Json{{"ociVersion", "1.0.0"}};
+    r.hook_kinds = {"poststop"};
+    r.annotations = {{"a", "b"}};
     r.cgroup_paths = {{"pids", "/sys/fs/cgroup/pids/x"}};
     r.namespaces = {"pid", "mount"};
     return r;
@@ -44,6 +45,32 @@ TEST_F(ContainerStateTest, SaveLoadRoundTrip) {
   auto ids = ListIds(root_);
   ASSERT_TRUE(ids.has_value());
   EXPECT_EQ(*ids, std::vector<std::string>{"c1"});
+}
+
+TEST_F(ContainerStateTest, ConfigInItsOwnFileOrInlineInAnOlderRecord) {
+  ASSERT_TRUE(::mkdir((root_ + "/c3").c_str(), 0700) == 0);
+  ContainerRecord r = Sample("c3");
+  ASSERT_TRUE(SaveRecord(root_, r).has_value());
+  EXPECT_FALSE(LoadConfig(root_, "c3").has_value());
+  Json config = {{"ociVersion", "1.0.0"}, {"hooks", {{"poststart", {{{"path", "/bin/true"}}}}}}};
+  ASSERT_TRUE(SaveConfig(root_, "c3", config).has_value());
+  EXPECT_EQ(*LoadConfig(root_, "c3"), config);
+  EXPECT_TRUE(LoadRecord(root_, "c3")->HasHooks("poststop"));
+  EXPECT_FALSE(LoadRecord(root_, "c3")->HasHooks("poststart"));  // the record's summary
+
+  // state.json as an older berth wrote it: the config inline, no summary.
+  ASSERT_TRUE(::unlink((root_ + "/c3/config.json").c_str()) == 0);
+  Json old = r.ToJson();
+  old.erase("hook_kinds");
+  old.erase("annotations");
+  config["annotations"] = {{"k", "v"}};
+  old["config"] = config;
+  ASSERT_TRUE(WriteFile(root_ + "/c3/state.json", old.dump()).has_value());
+  auto back = LoadRecord(root_, "c3");
+  ASSERT_TRUE(back.has_value()) << back.error().message();
+  EXPECT_EQ(back->hook_kinds, std::vector<std::string>{"poststart"});
+  EXPECT_EQ(back->annotations, (std::map<std::string, std::string>{{"k", "v"}}));
+  EXPECT_EQ(*LoadConfig(root_, "c3"), config);
 }
 
 TEST_F(ContainerStateTest, MissingContainerIsNotFound) {

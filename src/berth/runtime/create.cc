@@ -307,7 +307,8 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
   rec.pid = pid;
   BERTH_ASSIGN_OR_RETURN(rec.pid_start_time, sys::ProcessStartTime(pid));
   rec.created = NowRfc3339Nano();
-  rec.config = oci::ToJson(spec);
+  SummarizeConfig(spec, &rec);
+  BERTH_TRY(WriteNewFile(StrCat(dir, "/", kConfigFile), oci::ToJson(spec).dump(), 0600));
   rec.cgroup = cg.Save();
   rec.cgroup_paths = cg.Paths();
   rec.namespaces = ns.types;
@@ -440,7 +441,7 @@ Status Start(const GlobalOptions& g, const std::string& id) {
     return Fail(ErrorCode::kFailedPrecondition, StrCat("start container ", Quote(id), ": ", failure));
   }
   if (!rec.HasHooks("poststart")) return Ok();
-  auto spec = oci::SpecFromJson(rec.config, "state.json config");
+  auto spec = LoadSpec(g.root, id);
   if (spec && spec->hooks && !spec->hooks->poststart.empty()) {
     std::string state = HookStateJson(id, "running", rec.pid, rec.bundle, spec->annotations);
     RunHooksBestEffort(spec->hooks->poststart, "poststart", state, rec.bundle);

@@ -133,7 +133,7 @@ Result<int> Exec(const GlobalOptions& g, const std::string& id, const ExecOption
                 "cannot exec in a paused container (use --ignore-paused to override)");
   }
   const ContainerRecord& rec = info.record;
-  BERTH_ASSIGN_OR_RETURN(oci::Spec spec, oci::SpecFromJson(rec.config, "state.json config"));
+  BERTH_ASSIGN_OR_RETURN(oci::Spec spec, LoadSpec(g.root, rec.id));
   BERTH_TRY(oci::ValidateProcess(o.process));
   BERTH_TRY(CheckPreservedFds(o.preserve_fds));
   if (o.process.terminal && o.detach && o.console_socket.empty()) {

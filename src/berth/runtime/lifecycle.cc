@@ -69,10 +69,7 @@ oci::State StateOf(const ContainerInfo& info) {
   st.rootfs = r.rootfs;
   st.created = r.created;
   st.owner = r.owner;
-  if (r.config.contains("annotations") && r.config["annotations"].is_object()) {
-    for (auto& [k, v] : r.config["annotations"].items())
-      if (v.is_string()) st.annotations[k] = v.get<std::string>();
-  }
+  st.annotations = r.annotations;
   return st;
 }
 
@@ -123,7 +120,7 @@ Status Delete(const GlobalOptions& g, const std::string& id, bool force) {
     WaitInitExit(*rec, std::chrono::seconds(10));
   }
   if (!rec->HasHooks("poststop")) return DestroyContainer(g, *rec, cg ? cg->get() : nullptr, nullptr);
-  auto spec = oci::SpecFromJson(rec->config, "state.json config");
+  auto spec = LoadSpec(g.root, id);
   return DestroyContainer(g, *rec, cg ? cg->get() : nullptr, spec ? &*spec : nullptr);
 }
 
@@ -161,14 +158,13 @@ Status Update(const GlobalOptions& g, const std::string& id, const oci::Resource
   BERTH_ASSIGN_OR_RETURN(auto cg, LoadCgroup(rec));
   BERTH_TRY(cg->Apply(r));
   // Keep the saved config in step, so `exec`, `events` and a later `update` see it.
-  BERTH_ASSIGN_OR_RETURN(oci::Spec spec, oci::SpecFromJson(rec.config, "state.json config"));
+  BERTH_ASSIGN_OR_RETURN(oci::Spec spec, LoadSpec(g.root, id));
   if (!spec.linux_config) spec.linux_config.emplace();
   Json merged = oci::ToJson(spec.linux_config->resources.value_or(oci::Resources()));
   merged.merge_patch(oci::ToJson(r));
   BERTH_ASSIGN_OR_RETURN(spec.linux_config->resources,
                          oci::ResourcesFromJson(merged, "linux.resources"));
-  rec.config = oci::ToJson(spec);
-  return SaveRecord(g.root, rec);
+  return SaveConfig(g.root, id, oci::ToJson(spec));
 }
 
 Result<cgroup::Stats> Stats(const GlobalOptions& g, const std::string& id) {
@@ -229,8 +225,7 @@ Status Events(const GlobalOptions& g, const std::string& id, std::chrono::millis
 }
 
 Result<oci::Process> ContainerProcess(const GlobalOptions& g, const std::string& id) {
-  BERTH_ASSIGN_OR_RETURN(ContainerRecord rec, LoadRecord(g.root, id));
-  BERTH_ASSIGN_OR_RETURN(oci::Spec spec, oci::SpecFromJson(rec.config, "state.json config"));
+  BERTH_ASSIGN_OR_RETURN(oci::Spec spec, LoadSpec(g.root, id));
   if (!spec.process) return Fail(ErrorCode::kInternal, "saved config has no process");
   return *spec.process;
 }

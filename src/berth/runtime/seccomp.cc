@@ -325,6 +325,12 @@ Result<SeccompProgram> CompileSeccomp(const oci::Seccomp& s, std::string_view fi
 
   FilterCtx ctx(seccomp_init(default_action));
   if (!ctx) return Fail(ErrorCode::kInternal, StrCat(field, ": seccomp_init failed"));
+  // A binary tree of syscall numbers instead of a linear chain: at load the kernel runs the
+  // filter once per syscall number to build its allow-cache (~2 ms for docker's profile as a
+  // chain), and every syscall the cache cannot answer walks a few branches, not hundreds.
+  if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2); rc != 0)
+    return Fail(ErrorCode::kInternal, StrCat(field, ": libseccomp: binary tree optimization: ",
+                                             strerror(-rc)));
   BERTH_TRY(AddArchitectures(ctx.get(), s, field));
   BERTH_ASSIGN_OR_RETURN(ParsedFlags flags, ParseFlags(s, field));
 

@@ -14,7 +14,8 @@ namespace berth::runtime {
 
 namespace {
 
-constexpr std::string_view kMagic = "berth-seccomp-v1\n";
+// v2: filters compiled as a binary tree (v1 files hold linear ones).
+constexpr std::string_view kMagic = "berth-seccomp-v2\n";
 
 // FNV-1a: only names the file; the stored key is compared in full.
 uint64_t Fnv1a(std::string_view s) {

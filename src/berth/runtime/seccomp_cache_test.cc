@@ -70,7 +70,7 @@ TEST_F(SeccompCacheTest, CorruptEntryIsRecompiled) {
   ASSERT_TRUE(CompileSeccompCached(Profile("SCMP_ACT_ERRNO"), dir_).has_value());
   auto names = Entries(dir_);
   ASSERT_EQ(names.size(), 1u);
-  ASSERT_TRUE(WriteFile(dir_ + "/" + names[0], "berth-seccomp-v1\ngarbage").has_value());
+  ASSERT_TRUE(WriteFile(dir_ + "/" + names[0], "berth-seccomp-v2\ngarbage").has_value());
   auto p = CompileSeccompCached(Profile("SCMP_ACT_ERRNO"), dir_);
   ASSERT_TRUE(p.has_value());
   EXPECT_FALSE(p->filter.empty());
