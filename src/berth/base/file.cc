@@ -162,6 +162,28 @@ static Status RemoveAllAt(int dirfd, const char* name, const std::string& shown)
 
 Status RemoveAll(const std::string& path) { return RemoveAllAt(AT_FDCWD, path.c_str(), path); }
 
+Status RemoveAllBut(const std::string& dir, std::string_view keep) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Ok();
+    return ErrnoFail(StrCat("open ", Quote(dir)));
+  }
+  DIR* d = ::fdopendir(fd);
+  if (!d) {
+    ::close(fd);
+    return ErrnoFail(StrCat("opendir ", Quote(dir)));
+  }
+  Status st = Ok();
+  while (struct dirent* de = ::readdir(d)) {
+    std::string_view n = de->d_name;
+    if (n == "." || n == ".." || n == keep) continue;
+    st = RemoveAllAt(::dirfd(d), de->d_name, StrCat(dir, "/", n));
+    if (!st) break;
+  }
+  ::closedir(d);
+  return st;
+}
+
 bool PathExists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
 }  // namespace berth

@@ -47,6 +47,9 @@ Status MkdirAll(const std::string& path, mode_t mode = 0755);
 // rm -rf of a host path that berth owns (never a path inside a container's rootfs).
 Status RemoveAll(const std::string& path);
 
+// RemoveAll of every entry of directory `dir` except `keep` (the directory stays).
+Status RemoveAllBut(const std::string& dir, std::string_view keep);
+
 bool PathExists(const std::string& path);
 
 }  // namespace berth

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 
@@ -40,6 +41,28 @@ TEST_F(FileTest, MkdirAllAndRemoveAll) {
   ASSERT_TRUE(WriteFile(deep + "/f", "x").has_value());
   ASSERT_TRUE(RemoveAll(dir_ + "/a").has_value());
   EXPECT_FALSE(PathExists(dir_ + "/a"));
+}
+
+TEST_F(FileTest, RemoveAllButKeepsOneEntryAndTheDirectory) {
+  ASSERT_TRUE(MkdirAll(dir_ + "/c/keep/inner").has_value());
+  ASSERT_TRUE(MkdirAll(dir_ + "/c/gone/deep").has_value());
+  ASSERT_TRUE(WriteNewFile(dir_ + "/c/file", "x").has_value());
+  ASSERT_EQ(::symlink("/etc", (dir_ + "/c/link").c_str()), 0);  // removed, not followed
+  ASSERT_TRUE(RemoveAllBut(dir_ + "/c", "keep").has_value());
+  EXPECT_TRUE(PathExists(dir_ + "/c/keep/inner"));
+  EXPECT_FALSE(PathExists(dir_ + "/c/gone"));
+  EXPECT_FALSE(PathExists(dir_ + "/c/file"));
+  EXPECT_FALSE(PathExists(dir_ + "/c/link"));
+  EXPECT_TRUE(PathExists("/etc/hostname") || PathExists("/etc/passwd"));
+  EXPECT_TRUE(RemoveAllBut(dir_ + "/missing", "keep").has_value());
+}
+
+TEST_F(FileTest, WriteNewFileRefusesAnExistingFile) {
+  ASSERT_TRUE(WriteNewFile(dir_ + "/f", "one").has_value());
+  auto again = WriteNewFile(dir_ + "/f", "two");
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().sys_errno(), EEXIST);
+  EXPECT_EQ(*ReadFile(dir_ + "/f"), "one");
 }
 
 TEST_F(FileTest, MkdirAllOverFileFails) {

@@ -251,18 +251,28 @@ Status Engine::Destroy(const ContainerRecord& c, bool volumes, bool exited) {
     return Ok();
   };
   if (exited) {
-    // Nothing runs in the container any more, so its runtime state (cgroups) and its files
-    // (mount, upper layer) are independent: both cores remove them at once.
+    // Nothing runs in the container any more, so its runtime state (cgroups), its snapshot
+    // (mount, upper layer) and its other files are independent: both cores remove them at
+    // once, the snapshot on one, the rest on the other (about equal shares).
     Status runtime_st = Ok();
     std::thread runtime_part([&] {
       runtime_st = RemoveRuntimeState(c);
       log::Trace("destroy: runtime state removed");
+      Status files = RemoveAllBut(ContainerDir(c.id), "snapshot");
+      Status run = RemoveAll(RunDir(c.id));
+      if (runtime_st) runtime_st = !files ? files : run;
     });
-    Status files_st = remove_files();
+    Status files_st = Ok();
+    if (std::string dir = ContainerDir(c.id) + "/snapshot"; PathExists(dir)) {
+      image::SnapshotKind kind = PathExists(dir + "/work") ? image::SnapshotKind::kOverlay
+                                                          : image::SnapshotKind::kCopy;
+      files_st = image::RemoveSnapshot(image::SnapshotAt(dir, kind));
+    }
     log::Trace("destroy: snapshot removed");
     runtime_part.join();
     BERTH_TRY(runtime_st);
     BERTH_TRY(files_st);
+    BERTH_TRY(RemoveAll(ContainerDir(c.id)));  // empty by now
   } else {
     BERTH_TRY(Teardown(c));
     BERTH_TRY(remove_files());
