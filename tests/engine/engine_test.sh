@@ -118,6 +118,14 @@ t_exit_codes() {
   run_cmd b run -d --name "$(name dup)" $IMG true;   expect_eq "name conflict" "$RC" 125
   expect_contains "name conflict message" "$ERR" "already in use"
   b rm -f "$(name dup)" >/dev/null
+  # A start that fails in the container's setup names the cause and leaves it created.
+  b create --name "$(name badsysctl)" --sysctl net.ipv4.no_such_knob=1 $IMG true >/dev/null ||
+    fail "create with a bad sysctl"
+  run_cmd b start "$(name badsysctl)";              expect_eq "failed start" "$RC" 125
+  expect_contains "failed start message" "$ERR" "net.ipv4.no_such_knob"
+  expect_eq "state after a failed start" \
+    "$(b inspect --format '{{.State.Status}}' "$(name badsysctl)")" created
+  b rm "$(name badsysctl)" >/dev/null || fail "rm after a failed start"
 }
 
 t_detach_logs_stop() {

@@ -55,8 +55,17 @@ Result<SyncMessage> SyncSocket::Recv() {
   msg.msg_control = cbuf;
   msg.msg_controllen = sizeof cbuf;
   ssize_t n;
+  bool reset_seen = false;
   while ((n = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC)) < 0) {
-    if (errno != EINTR) return ErrnoFail("receive from sync socket");
+    if (errno == EINTR) continue;
+    // A peer that exits with unread messages of ours (an init failing before it reads
+    // kCgroupReady) resets the connection, and the kernel reports that before the messages
+    // it had queued for us, such as the init's error: read on once to get them.
+    if (errno == ECONNRESET && !reset_seen) {
+      reset_seen = true;
+      continue;
+    }
+    return ErrnoFail("receive from sync socket");
   }
   SyncMessage out;
   for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {

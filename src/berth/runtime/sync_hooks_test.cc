@@ -40,6 +40,24 @@ TEST(SyncTest, MessagesFdsAndErrors) {
   EXPECT_EQ(eof.error().code(), ErrorCode::kFailedPrecondition);
 }
 
+// The init fails before reading a message the runtime sent (kCgroupReady) and exits: the
+// kernel reports a reset before the init's queued error, which must still arrive.
+TEST(SyncTest, ErrorOfAPeerThatClosedWithUnreadMessagesArrives) {
+  auto pair = SyncSocket::Pair();
+  ASSERT_TRUE(pair.has_value());
+  auto& [runtime_end, init_end] = *pair;
+  ASSERT_TRUE(runtime_end.Send(SyncType::kCgroupReady).has_value());  // never read
+  ASSERT_TRUE(init_end.SendError(Error(ErrorCode::kNotFound, "linux.sysctl: nope", ENOENT))
+                  .has_value());
+  init_end.Close();
+  auto e = runtime_end.Expect(SyncType::kReady);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().message(), "linux.sysctl: nope");
+  auto eof = runtime_end.Recv();
+  ASSERT_FALSE(eof.has_value());
+  EXPECT_EQ(eof.error().code(), ErrorCode::kFailedPrecondition);
+}
+
 class HooksTest : public ::testing::Test {
  protected:
   void SetUp() override {
