@@ -315,7 +315,10 @@ t_cp() {
   # Tar streams: `cp CTR:PATH -` names entries from the basename; `cp - CTR:DIR` extracts.
   b cp "$n:/etc/passwd" - > "$WORK/passwd.tar" || fail "cp to stdout"
   expect_eq "cp - entry" "$(tar -tf "$WORK/passwd.tar")" "passwd"
-  b cp "$n:/tmp/etclink/." - | tar -tf - | grep -qx 'passwd' || fail "cp DIR/. - lists the contents"
+  # (Listed in full first: `grep -q` exiting early would make the writer's SIGPIPE fail the
+  # pipeline under pipefail.)
+  local listing; listing=$(b cp "$n:/tmp/etclink/." - | tar -tf -) || fail "cp DIR/. - failed"
+  grep -qx 'passwd' <<<"$listing" || fail "cp DIR/. - lists the contents"
   mkdir -p "$WORK/tin/sub"; echo streamed > "$WORK/tin/sub/f"
   tar -C "$WORK/tin" -cf - sub | b cp - "$n:/tmp" || fail "cp from stdin"
   run_cmd b exec "$n" cat /tmp/sub/f; expect_eq "cp - extracted" "$OUT" streamed
@@ -475,6 +478,20 @@ t_system() {
   run_cmd b system df; expect_contains "system df" "$OUT" "Images"
   run_cmd b info; expect_eq "info" "$RC" 0
   run_cmd b version; expect_eq "version" "$RC" 0
+  # `system prune` in a store of its own (it removes every stopped container of its store).
+  local P=(--root "$WORK/prune-root" --runroot "$WORK/prune-run")
+  "$SRC/scripts/make-busybox-image.sh" "$BERTH" "$IMG" "${P[@]}" >/dev/null || fail "image"
+  "$BERTH" "${P[@]}" create --name "$(name created)" $IMG true >/dev/null || fail "create"
+  "$BERTH" "${P[@]}" run --name "$(name exited)" $IMG true || fail "run"
+  "$BERTH" "${P[@]}" run -d --name "$(name running)" $IMG sleep 30 >/dev/null || fail "run -d"
+  run_cmd "$BERTH" "${P[@]}" system prune -f
+  expect_eq "system prune" "$RC" 0
+  expect_contains "prune output" "$OUT" "Deleted Containers"
+  expect_eq "left after prune" "$("$BERTH" "${P[@]}" ps -a --format '{{.Names}}')" "$(name running)"
+  # Unused cgroup parents went (others' containers may hold them); a run makes them again.
+  run_cmd "$BERTH" "${P[@]}" run --rm $IMG true; expect_eq "run after prune" "$RC" 0
+  "$BERTH" "${P[@]}" rm -f "$(name running)" >/dev/null || fail "rm -f"
+  run_cmd "$BERTH" "${P[@]}" ps -a -q; expect_eq "private store empty" "$OUT" ""
 }
 
 t_podman_interop() {

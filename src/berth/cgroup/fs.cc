@@ -180,18 +180,28 @@ Result<std::vector<std::string>> MakeCgroupDirs(const std::string& base, const s
   }
   // Usually only the leaf is new: one mkdir instead of one per level.
   if (dir.size() > base.size() && ::mkdir(dir.c_str(), 0755) == 0) return std::vector{dir};
-  std::string cur = base;
-  for (const std::string& part : SplitNonEmpty(std::string_view(dir).substr(base.size()), '/')) {
-    cur = JoinPath(cur, part);
-    if (::mkdir(cur.c_str(), 0755) == 0) {
-      created.push_back(cur);
-    } else if (errno != EEXIST) {
-      int err = errno;
-      RemoveDirsQuietly(created);
-      return SysFail(err, StrCat("mkdir ", Quote(cur)));
+  // A parent may vanish between two levels (`system prune` removes unused parents): start
+  // over a few times before giving up.
+  for (int attempt = 0;; ++attempt) {
+    std::string cur = base;
+    bool vanished = false;
+    for (const std::string& part : SplitNonEmpty(std::string_view(dir).substr(base.size()), '/')) {
+      cur = JoinPath(cur, part);
+      if (::mkdir(cur.c_str(), 0755) == 0) {
+        created.push_back(cur);
+      } else if (errno == ENOENT && attempt < 3) {
+        vanished = true;
+        break;
+      } else if (errno != EEXIST) {
+        int err = errno;
+        RemoveDirsQuietly(created);
+        return SysFail(err, StrCat("mkdir ", Quote(cur)));
+      }
     }
+    if (!vanished) return created;
+    RemoveDirsQuietly(created);
+    created.clear();
   }
-  return created;
 }
 
 void RemoveDirsQuietly(const std::vector<std::string>& dirs) {

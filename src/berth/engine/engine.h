@@ -152,7 +152,10 @@ class Engine {
   Result<Volume> GetVolume(const std::string& name);
   Status RemoveVolume(const std::string& name, bool force);
   Result<std::vector<std::string>> PruneVolumes();
+  // Removes stopped and created containers, then the unused cgroup parents.
   Result<std::vector<std::string>> PruneContainers();
+  // rmdir of the per-hierarchy parent cgroups (kCgroupParent) no container uses; the count.
+  int PruneCgroupParents();
 
   // ---- images (beyond what ImageStore offers): refuse removing one a container uses
   // unless forced (and then the container keeps its layers).

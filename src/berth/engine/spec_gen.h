@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "berth/base/error.h"
@@ -15,6 +16,9 @@
 
 namespace berth::engine {
 
+// The cgroup under each hierarchy's root that holds the containers' cgroups.
+inline constexpr std::string_view kCgroupParent = "berth";
+
 struct SpecInputs {
   std::string container_id;
   std::string rootfs;               // absolute path of the mounted snapshot
@@ -23,7 +27,7 @@ struct SpecInputs {
   std::string resolv_conf;
   std::string hostname_file;
   std::string init_binary;          // host path of berth's init, for --init
-  std::string cgroup_parent = "berth";  // cgroupsPath becomes "/berth/<id>"
+  std::string cgroup_parent{kCgroupParent};  // cgroupsPath becomes "/berth/<id>"
   // Named volumes resolved by the engine: target -> host directory.
   std::vector<std::pair<std::string, std::string>> volume_dirs;
   std::string netns_path;           // empty: a new netns (none) unless network=host

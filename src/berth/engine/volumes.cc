@@ -5,12 +5,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 
 #include "berth/base/file.h"
 #include "berth/base/strings.h"
 #include "berth/base/time.h"
+#include "berth/cgroup/manager.h"
 #include "berth/engine/container_store.h"
 #include "berth/engine/engine.h"
+#include "berth/engine/spec_gen.h"
 #include "berth/engine/tree_copy.h"
 #include "berth/sys/safe_path.h"
 
@@ -143,6 +146,24 @@ Result<std::vector<std::string>> Engine::PruneContainers() {
     if (c.state != State::kExited && c.state != State::kCreated && c.state != State::kDead) continue;
     BERTH_TRY(Destroy(c, false));
     removed.push_back(c.id);
+  }
+  PruneCgroupParents();
+  return removed;
+}
+
+int Engine::PruneCgroupParents() {
+  // Each container's cgroups are removed with it; the parents stay between containers (a
+  // parent removed at every exit would race with a parallel start making its leaf). rmdir
+  // of a cgroup fails while it has children, so only unused parents go; a start racing with
+  // this one re-creates its parent (cgroup::MakeCgroupDirs).
+  auto layout = cgroup::DetectLayout();
+  if (!layout) return 0;
+  std::set<std::string> mounts;
+  for (const auto& [name, mount] : layout->v1_mounts) mounts.insert(mount);
+  if (!layout->unified_mount.empty()) mounts.insert(layout->unified_mount);
+  int removed = 0;
+  for (const auto& m : mounts) {
+    if (::rmdir(StrCat(m, "/", kCgroupParent).c_str()) == 0) ++removed;
   }
   return removed;
 }
