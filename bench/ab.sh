@@ -25,15 +25,9 @@ for d in "$1" "$2"; do
 done
 HERE=$(cd "$(dirname "$0")" && pwd); REPO=$(cd "$HERE/.." && pwd)
 
-# As in engine.sh: on a hybrid cgroup host with controllers on cgroup2, hide that mount.
-if [ "${BERTH_BENCH_INSIDE:-0}" = 0 ] && [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] &&
-   [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] &&
-   grep -q '[^[:space:]]' /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then
-  export BERTH_BENCH_INSIDE=1
-  exec unshare --mount --propagation private -- /bin/bash -c \
-    'mount -t tmpfs -o size=4m,mode=0755 berth-bench-unified /sys/fs/cgroup/unified || exit 3; exec "$@"' \
-    ab.sh /bin/bash "$0" "${ORIG[@]}"
-fi
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
+hide_cgroup2_and_reexec ab.sh "$0" "${ORIG[@]}"
 
 BASE=$(readlink -f "$1") NEW=$(readlink -f "$2")
 G=(--root /var/tmp/berth-bench/ab --runroot /run/berth-bench/ab)

@@ -30,14 +30,9 @@ done
 [ -x "$BERTH" ] || { echo "engine.sh: no berth binary (build first or pass --berth)" >&2; exit 2; }
 BERTH=$(readlink -f "$BERTH")
 
-if [ "${BERTH_BENCH_INSIDE:-0}" = 0 ] && [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] &&
-   [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] &&
-   grep -q '[^[:space:]]' /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then
-  export BERTH_BENCH_INSIDE=1
-  exec unshare --mount --propagation private -- /bin/bash -c \
-    'mount -t tmpfs -o size=4m,mode=0755 berth-bench-unified /sys/fs/cgroup/unified || exit 3; exec "$@"' \
-    engine.sh /bin/bash "$0" "${ORIG[@]}"
-fi
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
+hide_cgroup2_and_reexec engine.sh "$0" "${ORIG[@]}"
 
 STATE=/var/tmp/berth-bench/engine RUNDIR=/run/berth-bench/engine
 mkdir -p "$STATE" "$RUNDIR"

@@ -31,7 +31,7 @@
 set -euo pipefail
 
 ORIG_ARGS=("$@")
-ROUNDS=30 WARM=3 ARGS='IMAGE true' NATIVE=0 INSIDE=${BERTH_BENCH_INSIDE:-0}
+ROUNDS=30 WARM=3 ARGS='IMAGE true' NATIVE=0
 SPECS=()
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
@@ -55,18 +55,9 @@ for t in podman conmon buildah busybox unshare; do
   command -v "$t" >/dev/null || die "\`$t\` not found (scripts/install-deps.sh)"
 done
 
-cgroup2_offers_controllers() {
-  [ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" != cgroup2fs ] &&
-    [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] &&
-    grep -q '[^[:space:]]' /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null
-}
-if [ "$INSIDE" = 0 ] && [ "$NATIVE" = 0 ] && cgroup2_offers_controllers; then
-  BERTH_BENCH_HIDDEN=$(tr '\n' ' ' </sys/fs/cgroup/unified/cgroup.controllers)
-  export BERTH_BENCH_HIDDEN BERTH_BENCH_INSIDE=1
-  exec unshare --mount --propagation private -- /bin/bash -c \
-    'mount -t tmpfs -o size=4m,mode=0755 berth-bench-unified /sys/fs/cgroup/unified || exit 3; exec "$@"' \
-    podman-runtimes.sh /bin/bash "$0" "${ORIG_ARGS[@]}"
-fi
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
+[ "$NATIVE" = 1 ] || hide_cgroup2_and_reexec podman-runtimes.sh "$0" "${ORIG_ARGS[@]}"
 
 # ---------------------------------------------------------------- runtimes
 if [ ${#SPECS[@]} = 0 ]; then

@@ -37,9 +37,10 @@
 # usage errors. Needs root, bash 5, busybox-static, GNU time (/usr/bin/time), util-linux.
 set -euo pipefail
 
-ROUNDS=50 WARM=3 RSS_ROUNDS=10 LIFECYCLE=1 NATIVE=0 RAW='' INSIDE=${BERTH_BENCH_INSIDE:-0}
+ROUNDS=50 WARM=3 RSS_ROUNDS=10 LIFECYCLE=1 NATIVE=0 RAW=''
 SPECS=()
 ORIG_ARGS=("$@")
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 die() { echo "runtimes.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -63,21 +64,9 @@ for v in "$ROUNDS" "$WARM" "$RSS_ROUNDS"; do [[ $v =~ ^[0-9]+$ ]] || die "-n/-w/
 [ -n "${EPOCHREALTIME:-}" ] || die "needs bash 5 (EPOCHREALTIME)"
 
 # ---------------------------------------------------------------- hybrid cgroups
-cgroup2_offers_controllers() {
-  [ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" != cgroup2fs ] &&
-    [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] &&
-    grep -q '[^[:space:]]' /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null
-}
-if [ "$INSIDE" = 0 ] && [ "$NATIVE" = 0 ] && cgroup2_offers_controllers; then
-  command -v unshare >/dev/null || die "hybrid cgroups and no unshare: install util-linux or use --native"
-  BERTH_BENCH_HIDDEN=$(tr '\n' ' ' </sys/fs/cgroup/unified/cgroup.controllers)
-  export BERTH_BENCH_HIDDEN BERTH_BENCH_INSIDE=1
-  # The tmpfs lives only in the new namespace; runtimes that write under "unified" in v1
-  # mode write into it, and it vanishes with the namespace.
-  exec unshare --mount --propagation private -- /bin/bash -c \
-    'mount -t tmpfs -o size=4m,mode=0755 berth-bench-unified /sys/fs/cgroup/unified || exit 3; exec "$@"' \
-    runtimes.sh /bin/bash "$0" "${ORIG_ARGS[@]}"
-fi
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
+[ "$NATIVE" = 1 ] || hide_cgroup2_and_reexec runtimes.sh "$0" "${ORIG_ARGS[@]}"
 
 # ---------------------------------------------------------------- runtimes
 LABELS=() PATHS=()

@@ -133,9 +133,11 @@ Status MkdirAll(const std::string& path, mode_t mode) {
   return Ok();
 }
 
-static Status RemoveAllAt(int dirfd, const char* name, const std::string& shown) {
-  if (::unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) return Ok();
-  if (errno != EISDIR && errno != EPERM) return ErrnoFail(StrCat("remove ", Quote(shown)));
+static Status RemoveAllAt(int dirfd, const char* name, const std::string& shown);
+
+// Removes every entry of directory `name` (under dirfd) except one named `keep`.
+static Status RemoveEntriesAt(int dirfd, const char* name, const std::string& shown,
+                              std::string_view keep) {
   int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return Ok();
@@ -149,12 +151,18 @@ static Status RemoveAllAt(int dirfd, const char* name, const std::string& shown)
   Status st = Ok();
   while (struct dirent* de = ::readdir(dir)) {
     std::string_view n = de->d_name;
-    if (n == "." || n == "..") continue;
+    if (n == "." || n == ".." || (!keep.empty() && n == keep)) continue;
     st = RemoveAllAt(::dirfd(dir), de->d_name, StrCat(shown, "/", n));
     if (!st) break;
   }
   ::closedir(dir);
-  if (!st) return st;
+  return st;
+}
+
+static Status RemoveAllAt(int dirfd, const char* name, const std::string& shown) {
+  if (::unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) return Ok();
+  if (errno != EISDIR && errno != EPERM) return ErrnoFail(StrCat("remove ", Quote(shown)));
+  BERTH_TRY(RemoveEntriesAt(dirfd, name, shown, ""));
   if (::unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
     return ErrnoFail(StrCat("remove ", Quote(shown)));
   return Ok();
@@ -163,25 +171,7 @@ static Status RemoveAllAt(int dirfd, const char* name, const std::string& shown)
 Status RemoveAll(const std::string& path) { return RemoveAllAt(AT_FDCWD, path.c_str(), path); }
 
 Status RemoveAllBut(const std::string& dir, std::string_view keep) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return Ok();
-    return ErrnoFail(StrCat("open ", Quote(dir)));
-  }
-  DIR* d = ::fdopendir(fd);
-  if (!d) {
-    ::close(fd);
-    return ErrnoFail(StrCat("opendir ", Quote(dir)));
-  }
-  Status st = Ok();
-  while (struct dirent* de = ::readdir(d)) {
-    std::string_view n = de->d_name;
-    if (n == "." || n == ".." || n == keep) continue;
-    st = RemoveAllAt(::dirfd(d), de->d_name, StrCat(dir, "/", n));
-    if (!st) break;
-  }
-  ::closedir(d);
-  return st;
+  return RemoveEntriesAt(AT_FDCWD, dir.c_str(), dir, keep);
 }
 
 bool PathExists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
