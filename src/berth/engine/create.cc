@@ -239,13 +239,15 @@ Status Engine::Teardown(const ContainerRecord& c) {
 }
 
 Status Engine::Destroy(const ContainerRecord& c, bool volumes, bool exited) {
-  auto remove_files = [&]() -> Status {
+  auto remove_snapshot = [&]() -> Status {
     std::string dir = ContainerDir(c.id) + "/snapshot";
-    if (PathExists(dir)) {
-      image::SnapshotKind kind = PathExists(dir + "/work") ? image::SnapshotKind::kOverlay
-                                                          : image::SnapshotKind::kCopy;
-      BERTH_TRY(image::RemoveSnapshot(image::SnapshotAt(dir, kind)));
-    }
+    if (!PathExists(dir)) return Ok();
+    image::SnapshotKind kind = PathExists(dir + "/work") ? image::SnapshotKind::kOverlay
+                                                        : image::SnapshotKind::kCopy;
+    return image::RemoveSnapshot(image::SnapshotAt(dir, kind));
+  };
+  auto remove_files = [&]() -> Status {
+    BERTH_TRY(remove_snapshot());
     BERTH_TRY(RemoveAll(ContainerDir(c.id)));
     (void)RemoveAll(RunDir(c.id));
     return Ok();
@@ -262,12 +264,7 @@ Status Engine::Destroy(const ContainerRecord& c, bool volumes, bool exited) {
       Status run = RemoveAll(RunDir(c.id));
       if (runtime_st) runtime_st = !files ? files : run;
     });
-    Status files_st = Ok();
-    if (std::string dir = ContainerDir(c.id) + "/snapshot"; PathExists(dir)) {
-      image::SnapshotKind kind = PathExists(dir + "/work") ? image::SnapshotKind::kOverlay
-                                                          : image::SnapshotKind::kCopy;
-      files_st = image::RemoveSnapshot(image::SnapshotAt(dir, kind));
-    }
+    Status files_st = remove_snapshot();
     log::Trace("destroy: snapshot removed");
     runtime_part.join();
     BERTH_TRY(runtime_st);
