@@ -12,6 +12,7 @@ PKGS=(
   liblzma-dev libbz2-dev liblz4-dev   # the static berth links every filter libarchive offers
   musl-tools   # the per-container monitor and init: tiny static binaries
   clang libclang-rt-14-dev   # libFuzzer and sanitizers
+  lld   # links the static berth with its hot code packed (src/cmd/berth/hot-symbols.txt)
   # tests and peers
   busybox-static podman crun runc buildah skopeo jq hyperfine time
   util-linux iproute2 procps python3 uidmap fuse-overlayfs slirp4netns
