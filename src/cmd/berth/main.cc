@@ -5,6 +5,8 @@
 #include <memory>
 #include <set>
 
+#include <unistd.h>
+
 #include "berth/base/log.h"
 #include "berth/base/strings.h"
 #include "cli.h"
@@ -64,6 +66,20 @@ void AddTopCommands(CLI::App& app, Registry& r) {
   AddContainerFileCommands(&app, false, r);
   AddImageCommands(&app, false, r);
   AddSystemCommands(&app, false, r);
+}
+
+// After a command has run nothing is left to do but free memory, which the kernel does
+// faster: `run` forked the container's init from this heap, so every page a destructor
+// writes is a copy-on-write fault (~15 us here; ~0.6 ms in all). The database needs no
+// close: each connection starts with recovery. Sanitizer builds return normally so that
+// LeakSanitizer still checks the heap.
+void ExitWithoutDestructors(int code) {
+#if !defined(__SANITIZE_ADDRESS__)
+  std::fflush(nullptr);
+  ::_exit(code);
+#else
+  (void)code;
+#endif
 }
 
 int Main(int argc, char** argv) {
@@ -139,13 +155,18 @@ int Main(int argc, char** argv) {
   for (auto& c : registry->commands()) {
     if (!c.app->parsed()) continue;
     Result<int> r = c.run();
-    std::fflush(stdout);
+    int code = 0;
     if (!r) {
+      std::fflush(stdout);
       std::fprintf(stderr, "%s%s\n", c.style == ErrorStyle::kRun ? "berth: " : "Error: ",
                    r.error().message().c_str());
-      return ExitCodeFor(r.error(), c.style);
+      code = ExitCodeFor(r.error(), c.style);
+    } else {
+      code = *r;
     }
-    return *r;
+    log::Trace("main: done");
+    ExitWithoutDestructors(code);
+    return code;
   }
   std::fputs(app.help().c_str(), stdout);
   return 0;
