@@ -126,6 +126,52 @@ TEST_F(LifecycleTest, CreateStateStartDelete) {
   ExpectNoLeaks();
 }
 
+// The trampoline waits for `start` in the init's place through /proc/self/fd; a container
+// without /proc waits in the init instead. Both must keep the program from running early.
+TEST_F(LifecycleTest, CreateWithoutProcStillWaitsForStart) {
+  std::string id = NewId();
+  Json& mounts = bundle().spec()["mounts"];
+  for (size_t i = 0; i < mounts.size(); ++i) {
+    if (mounts[i]["destination"] == "/proc") {
+      mounts.erase(i);
+      break;
+    }
+  }
+  SetArgs(bundle().spec(), Sh("echo '{\"cmd\":\"started\"}'"));
+  ASSERT_TRUE(bundle().Write().has_value());
+  CommandResult c = rt().Create(id, bundle().dir());
+  ASSERT_TRUE(c.ok()) << c.Describe();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(rt().Status(id), "created");
+  EXPECT_EQ(c.ReadOut(), "") << "the process ran before start";
+  CommandResult s = rt().Start(id);
+  ASSERT_TRUE(s.ok()) << s.Describe();
+  WaitForProbeLine(c, "started");
+  EXPECT_EQ(rt().WaitForStatus(id, "stopped"), "stopped");
+  EXPECT_TRUE(rt().Delete(id).ok());
+  ExpectNoLeaks();
+}
+
+// What fails in the init's last steps after `create` (here: pinning to a CPU that does not
+// exist) is what `start` reports, naming the field.
+TEST_F(LifecycleTest, StartReportsWhatFailedAfterCreate) {
+  BERTH_SKIP_IF_RUNC("runc 1.1 has no execCPUAffinity");
+  std::string id = NewId();
+  bundle().spec()["process"]["execCPUAffinity"] = {{"final", "1023"}};
+  SetArgs(bundle().spec(), Sh("echo '{\"cmd\":\"started\"}'"));
+  ASSERT_TRUE(bundle().Write().has_value());
+  CommandResult c = rt().Create(id, bundle().dir());
+  ASSERT_TRUE(c.ok()) << c.Describe();
+  EXPECT_EQ(rt().Status(id), "created");
+  CommandResult s = rt().Start(id);
+  EXPECT_NE(s.exit_code, 0) << s.Describe();
+  EXPECT_NE(s.err.find("process.execCPUAffinity.final"), std::string::npos) << s.Describe();
+  EXPECT_EQ(rt().WaitForStatus(id, "stopped"), "stopped");
+  EXPECT_EQ(c.ReadOut(), "") << "the program must not have run";
+  EXPECT_TRUE(rt().Delete(id).ok());
+  ExpectNoLeaks();
+}
+
 TEST_F(LifecycleTest, CreatePidFile) {
   std::string id = NewId();
   SetArgs(bundle().spec(), {"/probe", "sleep", "30"});

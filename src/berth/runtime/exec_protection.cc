@@ -44,7 +44,8 @@ Result<UniqueFd> FilterMemfd(const void* data, size_t size) {
 
 Error ExecThroughTrampoline(int trampoline_fd, const FinalExec& e) {
   std::vector<std::string> head = {"berth-exec", StrCat(e.seccomp_filter_fd),
-                                   StrCat(e.seccomp_flags), StrCat(e.listener_socket_fd), e.path};
+                                   StrCat(e.seccomp_flags), StrCat(e.listener_socket_fd),
+                                   StrCat(e.start_fifo_fd), e.path};
   std::vector<char*> argv;
   for (auto& h : head) argv.push_back(h.data());
   for (auto& a : e.argv) argv.push_back(const_cast<char*>(a.c_str()));

@@ -21,6 +21,7 @@ struct FinalExec {
   int seccomp_filter_fd = -1;  // a memfd with the sock_filter array, loaded by the trampoline
   unsigned int seccomp_flags = 0;
   int listener_socket_fd = -1;  // where the trampoline sends a seccomp listener fd
+  int start_fifo_fd = -1;  // O_PATH fd of the exec fifo: the trampoline waits for `start`
 };
 
 // execveat(trampoline_fd) with the argv protocol of berth-exec. Returns only on failure.

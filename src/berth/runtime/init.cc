@@ -203,18 +203,34 @@ void InitMain(InitPlan& p) {
   // The start channel: `start`'s fifo, or the sync socket for `run`. It stays open until the
   // exec (close-on-exec), so whoever started us learns when the program runs (EOF) or why it
   // could not (an error written to it).
+  const oci::Spec& spec = *p.spec;
+  const bool start_hooks = spec.hooks && !spec.hooks->start_container.empty();
   UniqueFd fifo;
-  if (p.wait_fifo) {
+  auto wait_for_start = [&] {
     // Blocks until `start` opens the fifo for reading.
     fifo.Reset(::openat(p.state_dir_fd, std::string(kExecFifo).c_str(), O_WRONLY | O_CLOEXEC));
     if (!fifo.valid() || ::write(fifo.get(), "0", 1) != 1) {
       log::Error(StrCat("container ", Quote(p.id), ": wait for start: ", strerror(errno)));
       ::_exit(1);
     }
-    ::close(p.state_dir_fd);
+  };
+  // Without startContainer hooks nothing needs the init after `start`: the trampoline waits
+  // in its place (it reopens the fifo through /proc/self/fd), so the init's exec, and with it
+  // the teardown of the runtime's address space, happens now rather than after `start`.
+  UniqueFd fifo_path;
+  if (p.wait_fifo && !start_hooks) {
+    fifo_path.Reset(::openat(p.state_dir_fd, std::string(kExecFifo).c_str(), O_PATH | O_CLOEXEC));
+    if (fifo_path.valid() && ::access(StrCat("/proc/self/fd/", fifo_path.get()).c_str(), F_OK) != 0) {
+      fifo_path.Reset();  // no /proc in the container: wait here
+    }
+    p.process.start_fifo_fd = fifo_path.get();
+  }
+  if (p.wait_fifo) {
+    if (!fifo_path.valid()) wait_for_start();
     p.sync->Close();
   }
   auto fail = [&](const Error& e, int code) {
+    if (p.wait_fifo && !fifo.valid()) wait_for_start();  // tell `start` why
     if (fifo.valid()) {
       (void)WriteAll(fifo.get(), e.message(), "start channel");
     } else {
@@ -224,8 +240,7 @@ void InitMain(InitPlan& p) {
     ::_exit(code);
   };
 
-  const oci::Spec& spec = *p.spec;
-  if (spec.hooks && !spec.hooks->start_container.empty()) {
+  if (start_hooks) {
     std::string state = HookStateJson(p.id, "created", host_pid, p.bundle, spec.annotations);
     auto st = RunHooks(spec.hooks->start_container, "startContainer", state, p.bundle);
     if (!st) fail(st.error(), 1);

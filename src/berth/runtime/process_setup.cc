@@ -194,10 +194,16 @@ Error FinalizeAndExec(const ProcessPlan& plan, const std::string& path,
       fe.seccomp_filter_fd = f.Release();
       fe.seccomp_flags = plan.seccomp->flags;
     }
+    if (plan.start_fifo_fd >= 0) {
+      BERTH_ASSIGN_OR_RETURN(UniqueFd f, sys::DupAbove(UniqueFd(::dup(plan.start_fifo_fd)), first_free));
+      fe.start_fifo_fd = f.Release();
+    }
     BERTH_TRY(sys::CloexecFdsFrom(first_free));
     for (int fd = 3; fd < first_free; ++fd) (void)::fcntl(fd, F_SETFD, 0);
     if (fe.seccomp_filter_fd >= 0 && ::fcntl(fe.seccomp_filter_fd, F_SETFD, 0) != 0)
       return ErrnoFail("keep seccomp filter fd");
+    if (fe.start_fifo_fd >= 0 && ::fcntl(fe.start_fifo_fd, F_SETFD, 0) != 0)
+      return ErrnoFail("keep exec fifo fd");
     return Unexpected(ExecThroughTrampoline(plan.trampoline_fd, fe));
   };
   auto st = run();

@@ -28,6 +28,8 @@ struct ProcessPlan {
   std::string seccomp_listener_metadata;
   std::string state_json;        // the container state, sent with a seccomp listener fd
   int trampoline_fd = -1;
+  // An O_PATH fd of the exec fifo: the trampoline, not the init, waits there for `start`.
+  int start_fifo_fd = -1;
   int preserve_fds = 0;
   bool setgroups_allowed = true;
 };

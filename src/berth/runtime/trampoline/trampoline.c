@@ -9,8 +9,15 @@
  * It optionally installs a seccomp filter (as late as possible, so the runtime's own setup
  * syscalls are not subject to it) and hands a seccomp listener fd back to the runtime.
  *
+ * It can also be where a created container waits for `start`: given an O_PATH fd of the
+ * container's exec fifo, it reopens the fifo for writing through /proc/self/fd (which blocks
+ * until `start` opens it for reading), writes one byte and keeps it open: `start` reads EOF
+ * once the program runs (or fails to). The init execs it as soon as the
+ * container is created, so its own teardown is not on the way from `start` to the program.
+ *
  * argv: [0] "berth-exec", [1] fd of the filter (sock_filter array) or "-1", [2] seccomp(2)
- * flags, [3] fd of a unix socket for the listener or "-1", [4] path to exec, [5...] argv.
+ * flags, [3] fd of a unix socket for the listener or "-1", [4] O_PATH fd of the exec fifo or
+ * "-1", [5] path to exec, [6...] argv.
  * Freestanding: no libc, raw syscalls only.
  */
 #include <asm/unistd.h>
@@ -21,6 +28,9 @@
 #define SOL_SOCKET_ 1
 #define SCM_RIGHTS_ 1
 #define MSG_NOSIGNAL_ 0x4000
+#define O_WRONLY_ 01
+#define O_CLOEXEC_ 02000000
+#define AT_FDCWD_ (-100)
 
 static long sys6(long n, long a, long b, long c, long d, long e, long f) {
   long ret;
@@ -57,8 +67,6 @@ static size_t str_len(const char* s) {
   return n;
 }
 
-static void put(const char* s) { sys3(__NR_write, 2, s, str_len(s)); }
-
 static long parse_long(const char* s) {
   long sign = 1, v = 0;
   if (*s == '-') {
@@ -73,16 +81,20 @@ static const char* errno_text(long e) {
   switch (e) {
     case 1: return "operation not permitted";
     case 2: return "no such file or directory";
+    case 6: return "no such device or address";
     case 7: return "argument list too long";
     case 8: return "exec format error";
     case 12: return "cannot allocate memory";
     case 13: return "permission denied";
     case 20: return "not a directory";
     case 26: return "text file busy";
+    case 32: return "broken pipe";
     case 40: return "too many levels of symbolic links";
-    default: return "exec failed";
+    default: return "failed";
   }
 }
+
+static void put(const char* s) { sys3(__NR_write, 2, s, str_len(s)); }
 
 static void die(const char* what, const char* obj, long err, int code) {
   put("berth-runtime: ");
@@ -134,14 +146,36 @@ static void send_fd(int sock, int fd) {
   sys3(__NR_sendmsg, sock, &msg, MSG_NOSIGNAL_);
 }
 
+/* Blocks until `start` opens the fifo, then says so with one byte. */
+static void wait_for_start(long path_fd) {
+  char path[32] = "/proc/self/fd/";
+  char digits[12];
+  int n = 0, at = 14;
+  long v = path_fd;
+  do {
+    digits[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v > 0);
+  while (n > 0) path[at++] = digits[--n];
+  path[at] = 0;
+  long fd = sys6(__NR_openat, AT_FDCWD_, (long)path, O_WRONLY_ | O_CLOEXEC_, 0, 0, 0);
+  if (fd < 0) die("wait for start: open the exec fifo", 0, -fd, 1);
+  sys3(__NR_close, path_fd, 0, 0);
+  /* Kept open (close-on-exec): `start` reads EOF once the program runs. A failed exec is
+   * the container's own exit (126 or 127, the reason on its stderr), as with the init. */
+  if (sys3(__NR_write, fd, "0", 1) != 1) die("wait for start: write the exec fifo", 0, 32, 1);
+}
+
 __attribute__((used)) void berth_exec_main(long* sp) {
   long argc = sp[0];
   char** argv = (char**)(sp + 1);
   char** envp = argv + argc + 1;
-  if (argc < 6) die("usage", 0, 22, 127);
+  if (argc < 7) die("usage", 0, 22, 127);
   long filter_fd = parse_long(argv[1]);
   long flags = parse_long(argv[2]);
   long sock = parse_long(argv[3]);
+  long fifo = parse_long(argv[4]);
+  if (fifo >= 0) wait_for_start(fifo);
   if (filter_fd >= 0) {
     size_t got = 0;
     for (;;) {
@@ -161,8 +195,8 @@ __attribute__((used)) void berth_exec_main(long* sp) {
     }
   }
   if (sock >= 0) sys3(__NR_close, sock, 0, 0);
-  long err = sys3(__NR_execve, argv[4], argv + 5, envp);
-  die("exec", argv[4], -err, err == -2 ? 127 : 126);
+  long err = sys3(__NR_execve, argv[5], argv + 6, envp);
+  die("exec", argv[5], -err, err == -2 ? 127 : 126);
 }
 
 #if defined(__x86_64__)
