@@ -177,6 +177,26 @@ t_cli_kill9() {
   run_cmd b rm "$n"; expect_eq "rm" "$RC" 0
 }
 
+# The init shares the launcher's memory while it sets up (runtime/create.cc): a failure at
+# any step of it, or after, fails the start with the step named and leaves the container
+# created, with nothing else behind; --rm removes it all.
+t_start_failpoints() {
+  local fp n
+  for fp in create:after-state-dir create:after-cgroup create:after-clone init:after-mounts \
+            init:after-pivot init:before-ready create:before-state-write; do
+    n=$(name "${fp//:/-}")
+    run_cmd env BERTH_FAILPOINT="$fp" "$BERTH" "${G[@]}" run --name "$n" $IMG true
+    [ "$RC" -ne 0 ] || fail "$fp: run succeeded"
+    expect_contains "$fp: message" "$ERR" "$fp"
+    expect_eq "$fp: state" "$(b inspect --format '{{.State.Status}}' "$n")" created
+    run_cmd b start -a "$n"; expect_eq "$fp: start afterwards" "$RC" 0
+    b rm "$n" >/dev/null || fail "$fp: rm"
+    run_cmd env BERTH_FAILPOINT="$fp" "$BERTH" "${G[@]}" run --rm --name "$n" $IMG true
+    [ "$RC" -ne 0 ] || fail "$fp: run --rm succeeded"
+    run_cmd b ps -a -q --filter "name=$n"; expect_eq "$fp: after run --rm" "$OUT" ""
+  done
+}
+
 t_exec() {
   local n; n=$(name x)
   b run -d --name "$n" $IMG sleep 300 >/dev/null || fail "run -d"

@@ -144,6 +144,8 @@ Result<UniqueFd> ReceiveFd(int listener) {
   co.id = c.id;
   co.bundle = e.ContainerDir(c.id);
   co.spec = spec;
+  co.config_in_bundle = true;  // the engine never rewrites a container's config.json
+  co.caller_outlives_start = true;  // this process becomes the container's monitor
   // The init's pid for the monitor and the launcher, without parsing the runtime's state.
   co.pid_file = run + "/" + kInitPidFile;
   int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -42,6 +42,7 @@ Json ContainerRecord::ToJson() const {
   j["cgroup"] = cgroup;
   j["cgroup_paths"] = cgroup_paths;
   j["cgroup_owned"] = cgroup_owned;
+  if (config_in_bundle) j["config_in_bundle"] = true;
   j["namespaces"] = namespaces;
   return j;
 }
@@ -72,6 +73,7 @@ Result<ContainerRecord> ContainerRecord::FromJson(const Json& j) {
     r.cgroup = j.value("cgroup", Json());
     r.cgroup_paths = j.value("cgroup_paths", std::map<std::string, std::string>());
     r.cgroup_owned = j.value("cgroup_owned", true);
+    r.config_in_bundle = j.value("config_in_bundle", false);
     r.namespaces = j.value("namespaces", std::vector<std::string>());
     return r;
   } catch (const std::exception& e) {
@@ -118,10 +120,15 @@ Result<Json> LoadConfig(const std::string& root, const std::string& id) {
   std::string path = StrCat(ContainerDir(root, id), "/", kConfigFile);
   auto text = ReadFile(path);
   if (!text && text.error().sys_errno() == ENOENT) {
-    // An older berth's record keeps the config inside state.json.
+    // The bundle's own (config_in_bundle), or, from an older berth, inside state.json.
     std::string state = StrCat(ContainerDir(root, id), "/", kStateFile);
     BERTH_ASSIGN_OR_RETURN(std::string st_text, ReadFile(state));
     BERTH_ASSIGN_OR_RETURN(Json j, ParseJson(st_text, state));
+    if (j.value("config_in_bundle", false) && j.contains("bundle") && j["bundle"].is_string()) {
+      std::string in_bundle = StrCat(j["bundle"].get<std::string>(), "/config.json");
+      BERTH_ASSIGN_OR_RETURN(std::string bundle_text, ReadFile(in_bundle));
+      return ParseJson(bundle_text, in_bundle);
+    }
     if (auto c = j.find("config"); c != j.end() && c->is_object()) return *c;
     return Fail(ErrorCode::kNotFound, StrCat("container ", Quote(id), ": no ", Quote(path)));
   }

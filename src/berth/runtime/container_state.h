@@ -41,6 +41,9 @@ struct ContainerRecord {
   Json cgroup;                  // cgroup::Manager::Save()
   std::map<std::string, std::string> cgroup_paths;  // hierarchy -> leaf (for fast status)
   bool cgroup_owned = true;     // false when the container joined an existing cgroup
+  // The config is the bundle's config.json, which its owner (the engine) never changes:
+  // no copy in the state directory until `update` writes one.
+  bool config_in_bundle = false;
   std::vector<std::string> namespaces;  // types of the namespaces the init lives in
 
   Json ToJson() const;

@@ -73,6 +73,29 @@ TEST_F(ContainerStateTest, ConfigInItsOwnFileOrInlineInAnOlderRecord) {
   EXPECT_EQ(*LoadConfig(root_, "c3"), config);
 }
 
+// The engine's containers keep no copy: the bundle's config.json is read until `update`
+// saves one of its own.
+TEST_F(ContainerStateTest, ConfigInTheBundleUntilSaved) {
+  ASSERT_TRUE(::mkdir((root_ + "/c4").c_str(), 0700) == 0);
+  std::string bundle = root_ + "/bundle4";
+  ASSERT_TRUE(::mkdir(bundle.c_str(), 0700) == 0);
+  ContainerRecord r = Sample("c4");
+  r.bundle = bundle;
+  r.config_in_bundle = true;
+  ASSERT_TRUE(SaveRecord(root_, r).has_value());
+  EXPECT_TRUE(LoadRecord(root_, "c4")->config_in_bundle);
+  auto missing = LoadConfig(root_, "c4");
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message().find(bundle + "/config.json"), std::string::npos)
+      << missing.error().message();
+  Json in_bundle = {{"ociVersion", "1.0.2"}};
+  ASSERT_TRUE(WriteFile(bundle + "/config.json", in_bundle.dump()).has_value());
+  EXPECT_EQ(*LoadConfig(root_, "c4"), in_bundle);
+  Json saved = {{"ociVersion", "1.0.2"}, {"annotations", {{"updated", "yes"}}}};
+  ASSERT_TRUE(SaveConfig(root_, "c4", saved).has_value());
+  EXPECT_EQ(*LoadConfig(root_, "c4"), saved);
+}
+
 TEST_F(ContainerStateTest, MissingContainerIsNotFound) {
   auto r = LoadRecord(root_, "nope");
   ASSERT_FALSE(r.has_value());

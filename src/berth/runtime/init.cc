@@ -85,9 +85,11 @@ Result<std::string> SetUp(InitPlan& p, std::vector<std::string>* env, pid_t* hos
     // execCPUAffinity.initial: where the runtime's setup runs inside the container.
     BERTH_TRY_CTX(SetCpuAffinity(aff->initial), "process.execCPUAffinity.initial");
   }
-  BERTH_ASSIGN_OR_RETURN(SyncMessage go, p.sync->Expect(SyncType::kGo));
-  log::Trace("init: go");
-  *host_pid = static_cast<pid_t>(ParseInt64(go.payload, "pid").value_or(0));
+  if (!p.shared_memory) {
+    BERTH_ASSIGN_OR_RETURN(SyncMessage go, p.sync->Expect(SyncType::kGo));
+    log::Trace("init: go");
+    *host_pid = static_cast<pid_t>(ParseInt64(go.payload, "pid").value_or(0));
+  }
   if (p.namespaces->new_user) {
     // The parent wrote our id maps: become root of the new user namespace.
     if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0) {
@@ -104,7 +106,11 @@ Result<std::string> SetUp(InitPlan& p, std::vector<std::string>* env, pid_t* hos
   bool in_cgroup = false;
   auto wait_cgroup = [&]() -> Status {
     if (in_cgroup) return Ok();
-    BERTH_TRY(p.sync->Expect(SyncType::kCgroupReady));
+    if (p.shared_memory) {
+      BERTH_TRY_CTX(p.join_cgroup(), "join cgroup");
+    } else {
+      BERTH_TRY(p.sync->Expect(SyncType::kCgroupReady));
+    }
     in_cgroup = true;
     log::Trace("init: in cgroup");
     if (p.namespaces->unshare_cgroup && ::unshare(CLONE_NEWCGROUP) != 0) {
@@ -192,13 +198,18 @@ void InitMain(InitPlan& p) {
     (void)p.sync->SendError(path.error());
     ::_exit(1);
   }
-  if (!p.sync->Send(SyncType::kReady)) ::_exit(1);
-  // `create`: wait until the record is committed, stop dying with the runtime (which exits
-  // next) and say so. `run`: kStart means both.
-  auto committed = p.sync->Expect(p.wait_fifo ? SyncType::kCommitted : SyncType::kStart);
-  if (!committed) ::_exit(1);  // the runtime died or gave up: it removes what it made
-  ::prctl(PR_SET_PDEATHSIG, 0);
-  if (p.wait_fifo) (void)p.sync->Send(SyncType::kAck);
+  if (!p.shared_memory) {
+    if (!p.sync->Send(SyncType::kReady)) ::_exit(1);
+    // `create`: wait until the record is committed, stop dying with the runtime (which exits
+    // next) and say so. `run`: kStart means both.
+    auto committed = p.sync->Expect(p.wait_fifo ? SyncType::kCommitted : SyncType::kStart);
+    if (!committed) ::_exit(1);  // the runtime died or gave up: it removes what it made
+    ::prctl(PR_SET_PDEATHSIG, 0);
+    if (p.wait_fifo) (void)p.sync->Send(SyncType::kAck);
+  }
+  // Sharing memory, the init still dies with the runtime: the trampoline stops that once
+  // `start` comes (the record is committed by then).
+  p.process.die_with_parent = p.shared_memory;
 
   // The start channel: `start`'s fifo, or the sync socket for `run`. It stays open until the
   // exec (close-on-exec), so whoever started us learns when the program runs (EOF) or why it
@@ -225,12 +236,18 @@ void InitMain(InitPlan& p) {
     }
     p.process.start_fifo_fd = fifo_path.get();
   }
-  if (p.wait_fifo) {
+  if (p.shared_memory && !fifo_path.valid()) {
+    // The runtime sleeps until our exec: waiting here would wait forever.
+    (void)p.sync->SendError(Error(ErrorCode::kInternal, "wait for start: no /proc in the container"));
+    ::_exit(1);
+  }
+  if (p.wait_fifo && !p.shared_memory) {
     if (!fifo_path.valid()) wait_for_start();
     p.sync->Close();
   }
   auto fail = [&](const Error& e, int code) {
-    if (p.wait_fifo && !fifo.valid()) wait_for_start();  // tell `start` why
+    // Tell `start` why; sharing memory, `create` (which is still waiting) hears it.
+    if (p.wait_fifo && !p.shared_memory && !fifo.valid()) wait_for_start();
     if (fifo.valid()) {
       (void)WriteAll(fifo.get(), e.message(), "start channel");
     } else {

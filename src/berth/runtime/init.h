@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 
 #include "berth/runtime/namespaces.h"
@@ -33,6 +34,12 @@ struct InitPlan {
   int console_socket = -1;         // connected --console-socket
   bool pty_to_parent = false;      // terminal relayed by the runtime (`run -t` in foreground)
   bool no_new_keyring = false;
+  // The init shares the runtime's memory and the runtime sleeps until it execs (CLONE_VM |
+  // CLONE_VFORK): no messages from the parent, so the init joins its cgroup itself
+  // (`join_cgroup`) and reports only failures. It must leave the parent's objects as they
+  // are (no Close/Reset on anything the plan points to) and never wait on the parent.
+  bool shared_memory = false;
+  std::function<Status()> join_cgroup;
 };
 
 // Runs in the cloned child; never returns.

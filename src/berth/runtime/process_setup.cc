@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -179,6 +180,7 @@ Error FinalizeAndExec(const ProcessPlan& plan, const std::string& path,
     BERTH_TRY(PrepareCapabilities(plan.caps));
     BERTH_TRY(SwitchUser(p.user, plan.setgroups_allowed));
     BERTH_TRY(ApplyCapabilities(plan.caps));
+    if (plan.die_with_parent) (void)::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
       return ErrnoFail("process.noNewPrivileges: prctl");
     if (early_seccomp && p.no_new_privileges) BERTH_TRY(LoadHere(plan));

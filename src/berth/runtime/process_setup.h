@@ -30,6 +30,9 @@ struct ProcessPlan {
   int trampoline_fd = -1;
   // An O_PATH fd of the exec fifo: the trampoline, not the init, waits there for `start`.
   int start_fifo_fd = -1;
+  // Keep PR_SET_PDEATHSIG across the identity switch (which clears it): the trampoline
+  // clears it at `start`.
+  bool die_with_parent = false;
   int preserve_fds = 0;
   bool setgroups_allowed = true;
 };

@@ -31,6 +31,7 @@
 #define O_WRONLY_ 01
 #define O_CLOEXEC_ 02000000
 #define AT_FDCWD_ (-100)
+#define PR_SET_PDEATHSIG_ 1
 
 static long sys6(long n, long a, long b, long c, long d, long e, long f) {
   long ret;
@@ -161,6 +162,8 @@ static void wait_for_start(long path_fd) {
   long fd = sys6(__NR_openat, AT_FDCWD_, (long)path, O_WRONLY_ | O_CLOEXEC_, 0, 0, 0);
   if (fd < 0) die("wait for start: open the exec fifo", 0, -fd, 1);
   sys3(__NR_close, path_fd, 0, 0);
+  /* Started: the container no longer dies with the runtime that created it. */
+  sys3(__NR_prctl, PR_SET_PDEATHSIG_, 0, 0);
   /* Kept open (close-on-exec): `start` reads EOF once the program runs. A failed exec is
    * the container's own exit (126 or 127, the reason on its stderr), as with the init. */
   if (sys3(__NR_write, fd, "0", 1) != 1) die("wait for start: write the exec fifo", 0, 32, 1);
