@@ -366,6 +366,23 @@ PY
   run_cmd b diff "$n"; expect_contains "diff" "$OUT" "A /tmp/in"
   [[ $OUT == *"/proc"* || $OUT == *"/etc/hosts"* ]] && fail "diff lists mount points: $OUT"
   b rm -f "$n" >/dev/null
+  # A stopped container's volumes and binds: cp sees and changes them as the container
+  # would (mounted in a namespace of cp's own: nothing stays mounted on the host), and a
+  # read-only bind stays read-only.
+  local s; s=$(name stopped)
+  mkdir -p "$WORK/ro"
+  b run --name "$s" -v "bt-$TEST-vol:/data" -v "$WORK/ro:/ro:ro" $IMG sh -c 'echo v > /data/f' >/dev/null ||
+    fail "run with a volume"
+  run_cmd b cp "$s:/data/f" "$WORK/vf"; expect_eq "cp from a stopped container's volume" "$RC" 0
+  expect_eq "volume content" "$(cat "$WORK/vf")" v
+  echo in > "$WORK/vin"
+  run_cmd b cp "$WORK/vin" "$s:/data/"; expect_eq "cp into a stopped container's volume" "$RC" 0
+  run_cmd b run --rm -v "bt-$TEST-vol:/data" $IMG cat /data/vin; expect_eq "copied into the volume" "$OUT" in
+  run_cmd b cp "$WORK/vin" "$s:/ro/"; expect_eq "cp into a read-only bind" "$RC" 125
+  [ -e "$WORK/ro/vin" ] && fail "cp wrote through a read-only bind"
+  grep -q "$WORK/ro\| $ROOT/containers/" /proc/self/mountinfo && fail "cp left a mount on the host"
+  b rm "$s" >/dev/null
+  b volume rm "bt-$TEST-vol" >/dev/null || fail "volume rm"
 }
 
 t_rm_remount() {

@@ -1,6 +1,8 @@
 // A container's filesystem from outside: cp, diff, export, commit; and image removal that
 // respects the containers using an image.
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <dirent.h>
@@ -54,16 +56,64 @@ Result<UniqueFd> OpenContainerRoot(const ContainerRecord& c, const std::string& 
   return merged;
 }
 
+// A stopped container's volumes and bind mounts exist only in its mount namespace while it
+// runs. For cp they are mounted the same way, in a mount namespace of this process's own
+// (private, so nothing reaches the host; it ends with the process): the copy then sees and
+// changes what the container would, as docker's does. Called before the snapshot is mounted,
+// so that mount is private too.
+Status EnterPrivateMountNamespace() {
+  if (::unshare(CLONE_NEWNS) != 0) return ErrnoFail("cp: unshare the mount namespace");
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+    return ErrnoFail("cp: make the mount namespace private");
+  return Ok();
+}
+
+// Binds the spec's bind mounts (volumes, -v/--mount binds, /etc/hosts...) over their targets
+// in the rootfs, parents first; targets resolve inside the rootfs (symlinks cannot lead out).
+// A target the rootfs lacks is skipped: nothing there to copy from or into.
+Status MountVolumesForCopy(int root, const std::string& bundle) {
+  auto spec = oci::LoadSpec(bundle + "/config.json");
+  if (!spec) return Unexpected(std::move(spec).error().Wrap("cp: mount the container's volumes"));
+  std::vector<const oci::Mount*> binds;
+  for (const auto& m : spec->mounts) {
+    bool bind = m.type == "bind";
+    for (const auto& o : m.options) bind |= o == "bind" || o == "rbind";
+    if (bind && !m.source.empty() && m.source[0] == '/') binds.push_back(&m);
+  }
+  std::stable_sort(binds.begin(), binds.end(), [](const oci::Mount* a, const oci::Mount* b) {
+    return std::count(a->destination.begin(), a->destination.end(), '/') <
+           std::count(b->destination.begin(), b->destination.end(), '/');
+  });
+  for (const oci::Mount* m : binds) {
+    auto target = sys::OpenInRoot(root, m->destination, O_PATH);
+    if (!target) continue;
+    if (::mount(m->source.c_str(), sys::FdPath(target->get()).c_str(), nullptr, MS_BIND | MS_REC,
+                nullptr) != 0) {
+      return ErrnoFail(StrCat("cp: mount ", Quote(m->source), " on ", Quote(m->destination)));
+    }
+    if (std::find(m->options.begin(), m->options.end(), "ro") == m->options.end()) continue;
+    // Read-only like in the container: the new mount, reached afresh through its path.
+    auto mounted = sys::OpenInRoot(root, m->destination, O_PATH);
+    if (!mounted || ::mount(nullptr, sys::FdPath(mounted->get()).c_str(), nullptr,
+                            MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) {
+      return ErrnoFail(StrCat("cp: make ", Quote(m->destination), " read-only"));
+    }
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Status Engine::CopyFromContainer(const std::string& name_or_id, const std::string& src,
                                  const std::string& dest) {
   BERTH_ASSIGN_OR_RETURN(ContainerRecord c, Get(name_or_id));
+  if (!IsRunning(c.state)) BERTH_TRY(EnterPrivateMountNamespace());
   BERTH_TRY(EnsureMounted(c));
   Defer unmount([&] {
     if (!IsRunning(c.state)) (void)Teardown(c);
   });
   BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenContainerRoot(c, ContainerDir(c.id)));
+  if (!IsRunning(c.state)) BERTH_TRY(MountVolumesForCopy(root.get(), ContainerDir(c.id)));
   bool contents = src.size() >= 2 && src.substr(src.size() - 2) == "/.";
   const std::string src_path = contents ? src.substr(0, src.size() - 2) : src;
   auto [sdir, sname] = SplitPath(src_path);
@@ -124,11 +174,13 @@ Status Engine::CopyFromContainer(const std::string& name_or_id, const std::strin
 Status Engine::CopyToContainer(const std::string& src, const std::string& name_or_id,
                                const std::string& dest) {
   BERTH_ASSIGN_OR_RETURN(ContainerRecord c, Get(name_or_id));
+  if (!IsRunning(c.state)) BERTH_TRY(EnterPrivateMountNamespace());
   BERTH_TRY(EnsureMounted(c));
   Defer unmount([&] {
     if (!IsRunning(c.state)) (void)Teardown(c);
   });
   BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenContainerRoot(c, ContainerDir(c.id)));
+  if (!IsRunning(c.state)) BERTH_TRY(MountVolumesForCopy(root.get(), ContainerDir(c.id)));
   if (src == "-") {
     // docker: the destination must be an existing directory; the tar's entries land in it.
     auto dir = sys::OpenInRoot(root.get(), dest, O_RDONLY | O_DIRECTORY);
