@@ -197,6 +197,46 @@ t_start_failpoints() {
   done
 }
 
+# kill -9 of the CLI at any moment of a run (spread over create, start, the container's
+# life and the cleanup of --rm; KILL9_LOG=FILE lists where each kill landed). The container
+# (`true`) then settles within seconds: gone (killed before its record, or removed by its
+# monitor under --rm), created (killed before its start began) or exited (its monitor starts
+# it if the CLI died first); never stuck running. ps and inspect agree on it, and rm -f
+# removes it without leaks.
+t_cli_kill9_anywhere() {
+  local i n cli delay st rm t
+  for ((i = 0; i < 32; i++)); do
+    n=$(name "k$i")
+    rm=(); ((i % 2)) && rm=(--rm)
+    "$BERTH" "${G[@]}" run "${rm[@]}" --name "$n" $IMG true >/dev/null 2>&1 &
+    cli=$!
+    delay=$(( (i * 3) % 48 ))  # 0-45 ms: a run --rm of `true` takes ~30-40 ms here
+    sleep "0.0$(printf %02d $delay)"
+    kill -9 $cli 2>/dev/null; wait $cli 2>/dev/null
+    local prev=none
+    for ((t = 0; t < 50; t++)); do
+      st=$(b ps -a --format '{{.Names}} {{.State}}' --filter "name=^$n\$" 2>&1) ||
+        fail "ps after kill at ${delay}ms: $st"
+      # Settled: a final state, the same a moment later (a monitor may still be starting
+      # it for the dead CLI, or removing it under --rm).
+      case "${st#* }" in
+        ''|created|exited) [ "$st" = "$prev" ] && break ;;
+      esac
+      prev=$st
+      sleep 0.2
+    done
+    [ -n "${KILL9_LOG:-}" ] && echo "kill at ${delay}ms: ${st:-absent}" >>"$KILL9_LOG"
+    [ -z "$st" ] && continue
+    case "${st#* }" in
+      created|exited) ;;
+      *) fail "kill at ${delay}ms: still \`$st\` after 10 s" ;;
+    esac
+    expect_eq "inspect agrees (kill at ${delay}ms)" \
+      "$n $(b inspect --format '{{.State.Status}}' "$n" 2>&1)" "$st"
+    run_cmd b rm -f "$n"; expect_eq "rm -f after kill at ${delay}ms" "$RC" 0
+  done
+}
+
 t_exec() {
   local n; n=$(name x)
   b run -d --name "$n" $IMG sleep 300 >/dev/null || fail "run -d"

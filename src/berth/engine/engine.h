@@ -137,6 +137,10 @@ class Engine {
   // records the exit, tears down the runtime state and mounts, then restarts it (this
   // process becomes the new monitor) or removes it (--rm) as its policy says.
   Status CleanupAfterExit(const std::string& id);
+  // Records that the container runs under `monitor` (its init's pid from the run dir): by
+  // `start` once the monitor is up, or by the monitor (`container started ID`) when it
+  // started the container for a client that died first.
+  Result<ContainerRecord> MarkRunning(const std::string& id, pid_t monitor);
   // Runs one health check (through `berth container healthcheck`).
   Status RunHealthcheck(const std::string& id);
 

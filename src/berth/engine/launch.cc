@@ -29,6 +29,7 @@
 #include "berth/engine/spec_gen.h"
 #include "berth/oci/spec.h"
 #include "berth/runtime/console.h"
+#include "berth/runtime/container_state.h"
 #include "berth/sys/process.h"
 #include "berth/sys/safe_path.h"
 
@@ -232,6 +233,13 @@ Result<UniqueFd> ReceiveFd(int listener) {
   if (before_exec) {
     auto st = before_exec(mc.init_pid);
     if (!st) die(st.error());
+  } else {
+    // Our parent starts the container once the monitor is up; should it die first, the
+    // monitor does (a container never waits for a start nobody will make).
+    mc.start_fifo = StrCat(runtime::ContainerDir(e.RuntimeOptions().root, c.id), "/", runtime::kExecFifo);
+    mc.client_pid = ::getppid();
+    mc.started_command = {e.options().berth_binary, "--root", e.options().root, "--runroot",
+                          e.options().runroot, "container", "started", c.id};
   }
   ::alarm(0);  // a pending alarm would survive the exec and kill the monitor
   ExecMonitor(mc);
@@ -326,6 +334,27 @@ Result<pid_t> Engine::LaunchMonitor(const ContainerRecord& c, bool in_place,
   return pid;
 }
 
+Result<ContainerRecord> Engine::MarkRunning(const std::string& id, pid_t monitor) {
+  BERTH_ASSIGN_OR_RETURN(pid_t init_pid, ReadInitPid(RunDir(id)));
+  BERTH_ASSIGN_OR_RETURN(uint64_t mstart, sys::ProcessStartTime(monitor));
+  return containers_->Update(id, [&](ContainerRecord& r) -> Status {
+    r.state = State::kRunning;
+    r.pid = init_pid;
+    r.monitor_pid = monitor;
+    r.monitor_start = mstart;
+    r.started_at = NowRfc3339();
+    r.stopped_by_user = false;
+    r.exit_code = 0;
+    r.oom_killed = false;
+    r.error.clear();
+    if (!r.health.status.empty() || !r.config.health.test.empty() || r.image_config.healthcheck) {
+      r.health.status = "starting";
+      r.health.failing_streak = 0;
+    }
+    return Ok();
+  });
+}
+
 Result<std::optional<int>> Engine::Start(const std::string& name_or_id, bool attach,
                                          bool interactive) {
   BERTH_ASSIGN_OR_RETURN(ContainerRecord c, Get(name_or_id));
@@ -361,25 +390,7 @@ Result<std::optional<int>> Engine::Start(const std::string& name_or_id, bool att
   const ContainerRecord before = c;
   bool recorded = false;
   auto record_running = [&](pid_t monitor) -> Status {
-    BERTH_ASSIGN_OR_RETURN(pid_t init_pid, ReadInitPid(RunDir(c.id)));
-    BERTH_ASSIGN_OR_RETURN(uint64_t mstart, sys::ProcessStartTime(monitor));
-    BERTH_ASSIGN_OR_RETURN(c, containers_->Update(c.id, [&](ContainerRecord& r) -> Status {
-                             r.state = State::kRunning;
-                             r.pid = init_pid;
-                             r.monitor_pid = monitor;
-                             r.monitor_start = mstart;
-                             r.started_at = NowRfc3339();
-                             r.stopped_by_user = false;
-                             r.exit_code = 0;
-                             r.oom_killed = false;
-                             r.error.clear();
-                             if (!r.health.status.empty() || !r.config.health.test.empty() ||
-                                 r.image_config.healthcheck) {
-                               r.health.status = "starting";
-                               r.health.failing_streak = 0;
-                             }
-                             return Ok();
-                           }));
+    BERTH_ASSIGN_OR_RETURN(c, MarkRunning(c.id, monitor));
     recorded = true;
     log::Trace("start: record running");
     return Ok();

@@ -72,6 +72,11 @@ std::vector<std::string> MonitorArgv(const MonitorConfig& c) {
     argv.insert(argv.end(), {"--health-interval", std::to_string(c.health_interval_ns)});
     for (const auto& a : c.health_cmd) argv.insert(argv.end(), {"--health-arg", a});
   }
+  if (!c.start_fifo.empty() && c.client_pid > 0) {
+    argv.insert(argv.end(), {"--start-fifo", c.start_fifo, "--client-pid",
+                             std::to_string(c.client_pid)});
+    for (const auto& a : c.started_command) argv.insert(argv.end(), {"--started-arg", a});
+  }
   argv.push_back("--");
   argv.insert(argv.end(), c.exit_command.begin(), c.exit_command.end());
   return argv;

@@ -38,6 +38,11 @@ struct MonitorConfig {
   int64_t health_interval_ns = 0;        // 0 = no health checks
   std::vector<std::string> health_cmd;   // argv (absolute path first), run every interval
   std::vector<std::string> exit_command; // argv (absolute path first); empty = just exit
+  // The runtime's exec fifo of a created container and the pid of the berth command that
+  // is about to start it: if that command dies first, the monitor starts the container.
+  std::string start_fifo;
+  pid_t client_pid = -1;
+  std::vector<std::string> started_command;  // run by the monitor after such a start
   std::optional<std::vector<std::string>> env;  // nullopt: the caller's environment
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <regex>
 
 #include "berth/base/strings.h"
 #include "berth/base/time.h"
@@ -42,8 +43,17 @@ Result<bool> Matches(const engine::ContainerRecord& c, const Json& row,
     for (const auto& v : values) {
       if (key == "status")
         any = any || row["State"] == v;
-      else if (key == "name")
-        any = any || c.name.find(v) != std::string::npos;
+      else if (key == "name") {
+        // A regular expression searched in the name, as docker does (which also matches it
+        // against "/NAME"): `name=web` is a substring, `name=^web$` exactly web.
+        std::regex re;
+        try {
+          re = std::regex(v, std::regex::ECMAScript);
+        } catch (const std::regex_error& e) {
+          return InvalidArgument(StrCat("--filter: name=", v, ": not a regular expression: ", e.what()));
+        }
+        any = any || std::regex_search(c.name, re) || std::regex_search("/" + c.name, re);
+      }
       else if (key == "id")
         any = any || c.id.starts_with(v);
       else if (key == "exited")

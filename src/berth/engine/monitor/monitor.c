@@ -6,6 +6,7 @@
  *                 [--log PATH [--log-max-size BYTES] [--log-max-file N]]
  *                 [--tty] [--stdin]
  *                 [--health-interval NS --health-arg ARG [--health-arg ARG ...]]
+ *                 [--start-fifo PATH --client-pid PID [--started-arg ARG ...]]
  *                 -- [EXIT_COMMAND ARG...]
  *
  * --dir      the container's run directory: the attach socket and the exit file go there,
@@ -20,6 +21,12 @@
  * --tty      fd 4 is a pty master (no fd 5); --stdin lets clients write to it.
  * --health-* every NS nanoseconds after the previous check finished, fork+exec the health
  *            command (its argv is the --health-arg values), unless one is still running.
+ * --start-fifo, --client-pid: the container waits for `start` on the runtime's exec fifo
+ *            and the client (the berth command that launched us) is about to start it. If
+ *            the client dies first, the monitor starts it itself (opens the fifo and reads
+ *            its byte), as a daemon would go on with a start its client asked for; it never
+ *            stays created with a live monitor and nobody to start it. Then it runs the
+ *            --started-arg command (berth's `container started ID`) to record that.
  * Without an exit command the monitor exits with status 0 after the container.
  * See monitor_protocol.h for fds, messages and files. Fatal setup errors go to the ready fd;
  * later problems are noted in RUNDIR/monitor.log.
@@ -37,6 +44,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -99,6 +107,12 @@ static int g_nclients;
 static char g_started_at[40], g_finished_at[40];
 static int g_exit_status = -1;
 static pid_t g_health_pid = -1;
+static const char* g_start_fifo;
+static pid_t g_client_pid = -1;
+static int g_client_fd = -1; /* pidfd of the client, until the container has started */
+static char* g_started_argv[MAX_HEALTH_ARGS + 1];
+static int g_started_argc;
+static pid_t g_started_pid = -1; /* the --started-arg command, until reaped */
 static long long g_health_next;
 
 static long long now_ns(int clock) {
@@ -397,6 +411,8 @@ static void reap(void) {
     } else if (pid == g_health_pid) {
       g_health_pid = -1;
       g_health_next = mono() + g_health_interval;
+    } else if (pid == g_started_pid) {
+      g_started_pid = -1;
     }
   }
 }
@@ -460,6 +476,8 @@ static void finish(void) {
     kill(g_health_pid, SIGKILL);
     waitpid(g_health_pid, NULL, 0);
   }
+  /* The record says "running" before the exit command says "exited". */
+  if (g_started_pid > 0) waitpid(g_started_pid, NULL, 0);
   if (g_in_fd >= 0 && g_in_fd != g_out_fd[0]) close(g_in_fd);
   for (int s = 0; s < 2; s++)
     if (g_out_fd[s] >= 0) close(g_out_fd[s]);
@@ -513,6 +531,13 @@ static void parse_args(int argc, char** argv) {
       g_log_max_file = atoi(v);
     } else if (!strcmp(a, "--health-interval")) {
       g_health_interval = atoll(v);
+    } else if (!strcmp(a, "--start-fifo")) {
+      g_start_fifo = v;
+    } else if (!strcmp(a, "--client-pid")) {
+      g_client_pid = (pid_t)atoi(v);
+    } else if (!strcmp(a, "--started-arg")) {
+      if (g_started_argc == MAX_HEALTH_ARGS) usage("too many --started-arg");
+      g_started_argv[g_started_argc++] = v;
     } else if (!strcmp(a, "--health-arg")) {
       if (g_health_argc == MAX_HEALTH_ARGS) usage("too many --health-arg");
       g_health_argv[g_health_argc++] = v;
@@ -520,6 +545,44 @@ static void parse_args(int argc, char** argv) {
       usage(a);
     }
   }
+}
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+/* The client died before starting the container: start it as `start` does (open the fifo
+ * for reading, which releases the waiting trampoline, take its byte, remove the fifo). */
+static void start_for_client(void) {
+  if (g_client_fd >= 0) close(g_client_fd);
+  g_client_fd = -1;
+  int fd = open(g_start_fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return; /* started already (the fifo is gone) or the container is */
+  struct pollfd p = {fd, POLLIN, 0};
+  char byte;
+  if (poll(&p, 1, 5000) == 1 && read(fd, &byte, 1) == 1) {
+    unlink(g_start_fifo);
+    note("started the container for a client that went away");
+    if (g_started_argc > 0) {
+      /* Reaped with the other children; the exit command waits for it (finish). */
+      pid_t pid = fork();
+      if (pid == 0) {
+        reset_signals();
+        execv(g_started_argv[0], g_started_argv);
+        _exit(127);
+      }
+      if (pid < 0) note("run %s: %s", g_started_argv[0], strerror(errno));
+      g_started_pid = pid;
+    }
+  }
+  close(fd);
+}
+
+static void watch_client(void) {
+  if (!g_start_fifo || g_client_pid <= 0) return;
+  g_client_fd = (int)syscall(SYS_pidfd_open, g_client_pid, 0);
+  /* Gone already, or re-parented us to a reaper (so the pid may be someone else's now). */
+  if (g_client_fd < 0 || getppid() != g_client_pid) start_for_client();
 }
 
 static void setup(void) {
@@ -568,6 +631,7 @@ static void setup(void) {
   char ok = 0;
   if (write(BERTH_MONITOR_FD_READY, &ok, 1) != 1) note("write ready byte: %s", strerror(errno));
   close(BERTH_MONITOR_FD_READY);
+  watch_client();
 }
 
 static int poll_timeout(long long deadline, long long now) {
@@ -607,7 +671,7 @@ int main(int argc, char** argv) {
       pending = 0;
     }
 
-    struct pollfd p[5 + BERTH_MONITOR_MAX_CLIENTS];
+    struct pollfd p[6 + BERTH_MONITOR_MAX_CLIENTS];
     int np = 0;
     p[np++] = (struct pollfd){g_sig_fd, POLLIN, 0};
     p[np++] = (struct pollfd){g_listen_fd, POLLIN, 0};
@@ -616,6 +680,7 @@ int main(int argc, char** argv) {
     if (g_in_fd < 0) g_stdin_off = g_stdin_end = 0;
     int stdin_busy = g_stdin_off < g_stdin_end;
     p[np++] = (struct pollfd){stdin_busy ? g_in_fd : -1, POLLOUT, 0};
+    p[np++] = (struct pollfd){g_client_fd, POLLIN, 0};
     int first_client = np;
     for (int i = 0; i < g_nclients; i++) {
       /* poll() reports a hangup even with no events asked for: leave such a client out. */
@@ -646,6 +711,12 @@ int main(int argc, char** argv) {
       if (p[2 + s].revents && g_out_fd[s] >= 0 && read_output(s) && drain_hard)
         drain_quiet = now + DRAIN_QUIET_NS;
     if (p[4].revents) write_stdin();
+    if (p[5].revents) start_for_client(); /* the client exited */
+    /* Started by the client (fifo gone) or the container exited: nothing left to watch. */
+    if (g_client_fd >= 0 && (g_exit_status != -1 || access(g_start_fifo, F_OK) != 0)) {
+      close(g_client_fd);
+      g_client_fd = -1;
+    }
 
     /* Clients by fd, since drop_client reorders the table. */
     for (int k = first_client; k < np; k++) {
