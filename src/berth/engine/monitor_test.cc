@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -235,6 +236,43 @@ TEST_F(MonitorTest, PipesLogExitFileAndExitCommand) {
   EXPECT_FALSE(PathExists(dir_ + "/monitor.log")) << Read("monitor.log");
   int st = WaitMonitor();
   EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+}
+
+// The berth command that launched the monitor dies before it starts the container: the
+// monitor opens the exec fifo itself (releasing the "init", here a shell blocked opening it
+// for writing) and runs the started command. While that command lives, it does not.
+TEST_F(MonitorTest, StartsTheContainerWhenItsClientDies) {
+  std::string fifo = dir_ + "/exec.fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  config_.start_fifo = fifo;
+  config_.started_command = {"/bin/sh", "-c", StrCat("echo recorded > ", dir_, "/started")};
+  Workload w;
+  w.script = StrCat("echo 0 > ", fifo, "; echo ran > ", dir_, "/ran");
+  int ready[2];
+  ASSERT_EQ(pipe2(ready, O_CLOEXEC), 0);
+  pid_t client = fork();  // the client; the monitor side is its child
+  ASSERT_GE(client, 0);
+  if (client == 0) {
+    pid_t p = fork();
+    if (p == 0) {
+      config_.client_pid = getppid();
+      close(ready[0]);
+      RunMonitorSide(w, ready[1]);
+    }
+    for (;;) pause();
+  }
+  close(ready[1]);
+  UniqueFd r(ready[0]);
+  ASSERT_TRUE(WaitMonitorReady(r.get(), 5s).has_value());
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(PathExists(dir_ + "/ran")) << "started while its client was alive";
+  kill(client, SIGKILL);
+  waitpid(client, nullptr, 0);
+  for (int i = 0; i < 100 && !(PathExists(dir_ + "/ran") && PathExists(dir_ + "/started")); i++)
+    std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(PathExists(dir_ + "/ran")) << "the container was never started";
+  EXPECT_TRUE(PathExists(dir_ + "/started")) << "the started command did not run";
+  EXPECT_FALSE(PathExists(fifo)) << "the fifo outlived the start";
 }
 
 TEST_F(MonitorTest, KilledBySignalAndFdsInAnyOrder) {
