@@ -92,7 +92,7 @@ Result<std::string> SetUp(InitPlan& p, std::vector<std::string>* env, pid_t* hos
   }
   if (p.namespaces->new_user) {
     // The parent wrote our id maps: become root of the new user namespace.
-    if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0) {
+    if (::syscall(SYS_setresgid, 0, 0, 0) != 0 || ::syscall(SYS_setresuid, 0, 0, 0) != 0) {
       return ErrnoFail("become root in the user namespace (is uid/gid 0 mapped?)");
     }
   }

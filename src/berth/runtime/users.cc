@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "berth/base/file.h"
@@ -9,10 +10,13 @@
 
 namespace berth::runtime {
 
+// Raw system calls, for this task only: glibc's wrappers apply an id change to every thread
+// of the process they believe they are in, and an init that shares its runtime's memory
+// (CLONE_VM) would have them reach the runtime's threads.
 Status SwitchUser(const oci::User& user, bool setgroups_allowed) {
   std::vector<gid_t> groups(user.additional_gids.begin(), user.additional_gids.end());
   if (setgroups_allowed) {
-    if (::setgroups(groups.size(), groups.data()) != 0) {
+    if (::syscall(SYS_setgroups, groups.size(), groups.data()) != 0) {
       return ErrnoFail("process.user.additionalGids: setgroups");
     }
   } else if (!groups.empty()) {
@@ -20,10 +24,10 @@ Status SwitchUser(const oci::User& user, bool setgroups_allowed) {
         "process.user.additionalGids: cannot set supplementary groups: setgroups is denied in "
         "this user namespace");
   }
-  if (::setresgid(user.gid, user.gid, user.gid) != 0) {
+  if (::syscall(SYS_setresgid, user.gid, user.gid, user.gid) != 0) {
     return ErrnoFail(StrCat("process.user.gid: setresgid ", user.gid));
   }
-  if (::setresuid(user.uid, user.uid, user.uid) != 0) {
+  if (::syscall(SYS_setresuid, user.uid, user.uid, user.uid) != 0) {
     return ErrnoFail(StrCat("process.user.uid: setresuid ", user.uid));
   }
   return Ok();
