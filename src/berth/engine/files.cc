@@ -57,20 +57,39 @@ Result<UniqueFd> OpenContainerRoot(const ContainerRecord& c, const std::string& 
 }
 
 // A stopped container's volumes and bind mounts exist only in its mount namespace while it
-// runs. For cp they are mounted the same way, in a mount namespace of this process's own
-// (private, so nothing reaches the host; it ends with the process): the copy then sees and
-// changes what the container would, as docker's does. Called before the snapshot is mounted,
-// so that mount is private too.
-Status EnterPrivateMountNamespace() {
-  if (::unshare(CLONE_NEWNS) != 0) return ErrnoFail("cp: unshare the mount namespace");
-  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-    return ErrnoFail("cp: make the mount namespace private");
-  return Ok();
-}
+// runs. For cp they are mounted the same way, in a private mount namespace this process
+// enters for the copy and leaves afterwards (the namespace, with the binds, then ends):
+// the copy sees and changes what the container would, as docker's does, and nothing of it
+// reaches the host. The snapshot itself is mounted on the host before, as for any cp, so a
+// concurrent start finds it mounted rather than mounting it a second time.
+class PrivateMountNamespace {
+ public:
+  static Result<std::unique_ptr<PrivateMountNamespace>> Enter() {
+    auto ns = std::unique_ptr<PrivateMountNamespace>(new PrivateMountNamespace);
+    ns->host_.Reset(::open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC));
+    ns->cwd_.Reset(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!ns->host_.valid() || !ns->cwd_.valid()) return ErrnoFail("cp: open the mount namespace");
+    if (::unshare(CLONE_NEWNS) != 0) return ErrnoFail("cp: unshare the mount namespace");
+    ns->entered_ = true;
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+      return ErrnoFail("cp: make the mount namespace private");
+    return ns;
+  }
+  ~PrivateMountNamespace() {
+    // setns puts root and cwd at the namespace's root: the cwd comes back by fd.
+    if (entered_ && ::setns(host_.get(), CLONE_NEWNS) == 0) (void)!::fchdir(cwd_.get());
+  }
 
-// Binds the spec's bind mounts (volumes, -v/--mount binds, /etc/hosts...) over their targets
-// in the rootfs, parents first; targets resolve inside the rootfs (symlinks cannot lead out).
-// A target the rootfs lacks is skipped: nothing there to copy from or into.
+ private:
+  PrivateMountNamespace() = default;
+  UniqueFd host_, cwd_;
+  bool entered_ = false;
+};
+
+// Attaches the spec's bind mounts (volumes, binds, /etc/hosts...) over their targets in the
+// rootfs, parents first; targets resolve inside the rootfs (symlinks cannot lead out). Read-
+// only ones are made read-only (recursively for rbind) before they are attached. A target
+// the rootfs lacks, or a source gone from the host, is skipped: nothing to copy there.
 Status MountVolumesForCopy(int root, const std::string& bundle) {
   auto spec = oci::LoadSpec(bundle + "/config.json");
   if (!spec) return Unexpected(std::move(spec).error().Wrap("cp: mount the container's volumes"));
@@ -84,19 +103,28 @@ Status MountVolumesForCopy(int root, const std::string& bundle) {
     return std::count(a->destination.begin(), a->destination.end(), '/') <
            std::count(b->destination.begin(), b->destination.end(), '/');
   });
+  auto has = [](const oci::Mount* m, std::string_view opt) {
+    return std::find(m->options.begin(), m->options.end(), opt) != m->options.end();
+  };
   for (const oci::Mount* m : binds) {
     auto target = sys::OpenInRoot(root, m->destination, O_PATH);
     if (!target) continue;
-    if (::mount(m->source.c_str(), sys::FdPath(target->get()).c_str(), nullptr, MS_BIND | MS_REC,
-                nullptr) != 0) {
+    unsigned recursive = has(m, "rbind") ? AT_RECURSIVE : 0;
+    UniqueFd tree(::open_tree(AT_FDCWD, m->source.c_str(),
+                              OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | recursive));
+    if (!tree.valid()) {
+      if (errno == ENOENT) continue;
       return ErrnoFail(StrCat("cp: mount ", Quote(m->source), " on ", Quote(m->destination)));
     }
-    if (std::find(m->options.begin(), m->options.end(), "ro") == m->options.end()) continue;
-    // Read-only like in the container: the new mount, reached afresh through its path.
-    auto mounted = sys::OpenInRoot(root, m->destination, O_PATH);
-    if (!mounted || ::mount(nullptr, sys::FdPath(mounted->get()).c_str(), nullptr,
-                            MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) {
-      return ErrnoFail(StrCat("cp: make ", Quote(m->destination), " read-only"));
+    if (has(m, "ro")) {
+      struct mount_attr attr = {};
+      attr.attr_set = MOUNT_ATTR_RDONLY;
+      if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH | recursive, &attr, sizeof attr) != 0)
+        return ErrnoFail(StrCat("cp: make ", Quote(m->destination), " read-only"));
+    }
+    if (::move_mount(tree.get(), "", target->get(), "",
+                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+      return ErrnoFail(StrCat("cp: mount ", Quote(m->source), " on ", Quote(m->destination)));
     }
   }
   return Ok();
@@ -107,13 +135,16 @@ Status MountVolumesForCopy(int root, const std::string& bundle) {
 Status Engine::CopyFromContainer(const std::string& name_or_id, const std::string& src,
                                  const std::string& dest) {
   BERTH_ASSIGN_OR_RETURN(ContainerRecord c, Get(name_or_id));
-  if (!IsRunning(c.state)) BERTH_TRY(EnterPrivateMountNamespace());
   BERTH_TRY(EnsureMounted(c));
   Defer unmount([&] {
     if (!IsRunning(c.state)) (void)Teardown(c);
   });
+  std::unique_ptr<PrivateMountNamespace> private_ns;  // left before the unmount above
+  if (!IsRunning(c.state)) {
+    BERTH_ASSIGN_OR_RETURN(private_ns, PrivateMountNamespace::Enter());
+  }
   BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenContainerRoot(c, ContainerDir(c.id)));
-  if (!IsRunning(c.state)) BERTH_TRY(MountVolumesForCopy(root.get(), ContainerDir(c.id)));
+  if (private_ns) BERTH_TRY(MountVolumesForCopy(root.get(), ContainerDir(c.id)));
   bool contents = src.size() >= 2 && src.substr(src.size() - 2) == "/.";
   const std::string src_path = contents ? src.substr(0, src.size() - 2) : src;
   auto [sdir, sname] = SplitPath(src_path);
@@ -174,13 +205,16 @@ Status Engine::CopyFromContainer(const std::string& name_or_id, const std::strin
 Status Engine::CopyToContainer(const std::string& src, const std::string& name_or_id,
                                const std::string& dest) {
   BERTH_ASSIGN_OR_RETURN(ContainerRecord c, Get(name_or_id));
-  if (!IsRunning(c.state)) BERTH_TRY(EnterPrivateMountNamespace());
   BERTH_TRY(EnsureMounted(c));
   Defer unmount([&] {
     if (!IsRunning(c.state)) (void)Teardown(c);
   });
+  std::unique_ptr<PrivateMountNamespace> private_ns;  // left before the unmount above
+  if (!IsRunning(c.state)) {
+    BERTH_ASSIGN_OR_RETURN(private_ns, PrivateMountNamespace::Enter());
+  }
   BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenContainerRoot(c, ContainerDir(c.id)));
-  if (!IsRunning(c.state)) BERTH_TRY(MountVolumesForCopy(root.get(), ContainerDir(c.id)));
+  if (private_ns) BERTH_TRY(MountVolumesForCopy(root.get(), ContainerDir(c.id)));
   if (src == "-") {
     // docker: the destination must be an existing directory; the tar's entries land in it.
     auto dir = sys::OpenInRoot(root.get(), dest, O_RDONLY | O_DIRECTORY);

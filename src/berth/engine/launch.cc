@@ -239,7 +239,8 @@ Result<UniqueFd> ReceiveFd(int listener) {
     mc.start_fifo = StrCat(runtime::ContainerDir(e.RuntimeOptions().root, c.id), "/", runtime::kExecFifo);
     mc.client_pid = ::getppid();
     mc.started_command = {e.options().berth_binary, "--root", e.options().root, "--runroot",
-                          e.options().runroot, "container", "started", c.id};
+                          e.options().runroot, "container", "started", c.id,
+                          std::to_string(::getpid())};  // ours is the monitor's pid
   }
   ::alarm(0);  // a pending alarm would survive the exec and kill the monitor
   ExecMonitor(mc);
@@ -418,7 +419,13 @@ Result<std::optional<int>> Engine::Start(const std::string& name_or_id, bool att
   }
   UniqueFd sock;
   if (attach) {
-    BERTH_ASSIGN_OR_RETURN(sock, ConnectAttach(RunDir(c.id)));
+    auto connected = ConnectAttach(RunDir(c.id));
+    if (!connected) {
+      // Not started, and it must not be: the monitor would start it once we are gone.
+      (void)runtime::Kill(RuntimeOptions(), c.id, SIGKILL, true);
+      return Unexpected(std::move(connected).error());
+    }
+    sock = std::move(*connected);
   }
   log::Trace("start: attached");
   auto started = runtime::Start(RuntimeOptions(), c.id);

@@ -311,27 +311,43 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
     plan.shared_memory = true;
     plan.join_cgroup = [&cg] { return cg.AddProcess(0); };  // 0: the writer itself
     SharedInit args{&plan, out.sync.fd()};
-    constexpr size_t kStack = size_t{8} << 20;  // touched lazily
+    // Touched lazily; the lowest page is a guard, so an overflow faults instead of writing
+    // into whatever mapping lies below in the memory we share.
+    constexpr size_t kStack = size_t{8} << 20, kGuard = 4096;
     void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) return ErrnoFail("map a stack for the container's init");
+    (void)::mprotect(stack, kGuard, PROT_NONE);
     int pidfd = -1;
     int flags = static_cast<int>(ns.clone_flags) | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD;
+    // No handler of ours may run in the child on our memory before it resets them all (it
+    // unblocks signals then).
+    sigset_t all, old;
+    sigfillset(&all);
+    ::sigprocmask(SIG_SETMASK, &all, &old);
     pid = ::clone(SharedInitMain, static_cast<char*>(stack) + kStack, flags, &args, &pidfd);
     int clone_errno = errno;
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
     ::munmap(stack, kStack);
     if (pid < 0) return SysFail(clone_errno, "clone the container's init");
     out.init = sys::ChildProcess(pid, UniqueFd(pidfd));
     child_sync.Close();
     BERTH_TRY(Failpoint("create:after-clone"));
     log::Trace("cloned");
-    // It has exec'd (and waits for `start`) or it is dead: a message says why.
+    // We wake when it has exec'd the trampoline (which waits for `start`) or when it is
+    // exiting: an error message says why; a signal says nothing.
     if (auto msg = out.sync.Recv(); msg.has_value()) {
       if (msg->type == SyncType::kError) return Unexpected(Error::Decode(msg->payload));
       return Fail(ErrorCode::kInternal, "unexpected message from the container's init");
     }
-    auto st = out.init.WaitFor(std::chrono::milliseconds(0));
-    if (!st || *st) {
+    // Exec'd: its executable is the sealed trampoline (an exiting task has none).
+    char exe[64] = {};
+    ssize_t n = ::readlink(StrCat("/proc/", static_cast<int64_t>(pid), "/exe").c_str(), exe,
+                           sizeof exe - 1);
+    bool execd = n > 0 && std::string_view(exe, static_cast<size_t>(n)).starts_with("/memfd:berth-exec");
+    auto st = execd ? out.init.WaitFor(std::chrono::milliseconds(0))
+                    : out.init.WaitFor(std::chrono::milliseconds(1000));
+    if (!execd || !st || *st) {
       std::string how = st && *st ? StrCat(" (exit status ", sys::ExitCodeFromWaitStatus(**st), ")") : "";
       if (auto stats = cg.GetStats(); stats.has_value() && stats->oom_kills > 0) {
         return Fail(ErrorCode::kFailedPrecondition,

@@ -52,7 +52,11 @@ Result<bool> Matches(const engine::ContainerRecord& c, const Json& row,
         } catch (const std::regex_error& e) {
           return InvalidArgument(StrCat("--filter: name=", v, ": not a regular expression: ", e.what()));
         }
-        any = any || std::regex_search(c.name, re) || std::regex_search("/" + c.name, re);
+        try {
+          any = any || std::regex_search(c.name, re) || std::regex_search("/" + c.name, re);
+        } catch (const std::regex_error& e) {  // too complex for std::regex
+          return InvalidArgument(StrCat("--filter: name=", v, ": ", e.what()));
+        }
       }
       else if (key == "id")
         any = any || c.id.starts_with(v);

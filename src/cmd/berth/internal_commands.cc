@@ -1,8 +1,6 @@
 // berth CLI: hidden commands the per-container monitor runs: `container cleanup ID` after
 // the container exited, `container healthcheck ID` for each health check, `container started
 // ID` after it started the container for a client that died.
-#include <unistd.h>
-
 #include <memory>
 
 #include "cli.h"
@@ -29,8 +27,10 @@ void AddInternalCommands(CLI::App* parent, Registry& r) {
     sub->group("");  // hidden from help
     auto id = std::make_shared<std::string>();
     sub->add_option("id", *id, "container id")->required();
+    auto monitor = std::make_shared<int>(0);
+    if (in.kind == Kind::kStarted) sub->add_option("monitor", *monitor, "the monitor's pid")->required();
     Kind kind = in.kind;
-    r.Push(sub, [id, kind, &ctx]() -> Result<int> {
+    r.Push(sub, [id, kind, monitor, &ctx]() -> Result<int> {
       BERTH_ASSIGN_OR_RETURN(engine::Engine * eng, ctx.Engine());
       switch (kind) {
         case Kind::kCleanup:
@@ -40,7 +40,7 @@ void AddInternalCommands(CLI::App* parent, Registry& r) {
           BERTH_TRY(eng->RunHealthcheck(*id));
           break;
         case Kind::kStarted:
-          BERTH_TRY(eng->MarkRunning(*id, ::getppid()));  // the monitor runs us
+          BERTH_TRY(eng->MarkRunning(*id, static_cast<pid_t>(*monitor)));
           break;
       }
       return 0;

@@ -556,11 +556,17 @@ static void parse_args(int argc, char** argv) {
 static void start_for_client(void) {
   if (g_client_fd >= 0) close(g_client_fd);
   g_client_fd = -1;
+  /* An init that is gone (the client killed it on a failed start) has nobody to release. */
+  siginfo_t si = {0};
+  if (g_exit_status != -1 ||
+      waitid(P_PID, (id_t)g_init_pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid != 0)
+    return;
   int fd = open(g_start_fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return; /* started already (the fifo is gone) or the container is */
+  if (fd < 0) return; /* started already (the fifo is gone) */
+  /* The waiting trampoline's open completes as ours does; it writes at once. */
   struct pollfd p = {fd, POLLIN, 0};
   char byte;
-  if (poll(&p, 1, 5000) == 1 && read(fd, &byte, 1) == 1) {
+  if (poll(&p, 1, 1000) == 1 && read(fd, &byte, 1) == 1) {
     unlink(g_start_fifo);
     note("started the container for a client that went away");
     if (g_started_argc > 0) {
