@@ -522,7 +522,8 @@ t_pause_rename_wait() {
   run_cmd b stats --no-stream "$(name p2)"; [ "$RC" -ne 0 ] || true
   b rm "$(name p2)" >/dev/null
   # wait on a --rm container still reports its code although the record goes with it.
-  local id; id=$(b run -d --rm $IMG sh -c 'sleep 0.5; exit 7')
+  # (2 s: a sanitizer build under a parallel test run can take ~1 s to start `wait`.)
+  local id; id=$(b run -d --rm $IMG sh -c 'sleep 2; exit 7')
   run_cmd b wait "$id"; expect_eq "wait on --rm" "$OUT" 7
 }
 
