@@ -13,6 +13,7 @@ PKGS=(
   musl-tools   # the per-container monitor and init: tiny static binaries
   clang libclang-rt-14-dev   # libFuzzer and sanitizers
   lld   # links the static berth with its hot code packed (src/cmd/berth/hot-symbols.txt)
+  linux-perf   # bench/order-symbols.sh: page-fault profiles for that order
   # tests and peers
   busybox-static podman crun runc buildah skopeo jq hyperfine time
   util-linux iproute2 procps python3 uidmap fuse-overlayfs slirp4netns
