@@ -9,6 +9,7 @@ PKGS=(
   libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libexpected-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libarchive-dev libzstd-dev zlib1g-dev libsqlite3-dev libssl-dev   # images: layers, store, digests
+  libboost-dev libcrypt-dev   # registry: HTTP/TLS (Boost.Beast), htpasswd bcrypt
   liblzma-dev libbz2-dev liblz4-dev   # the static berth links every filter libarchive offers
   musl-tools   # the per-container monitor and init: tiny static binaries
   clang libclang-rt-14-dev   # libFuzzer and sanitizers
@@ -18,6 +19,7 @@ PKGS=(
   busybox-static podman crun runc buildah skopeo jq hyperfine time
   util-linux iproute2 procps python3 uidmap fuse-overlayfs slirp4netns
   conmon catatonit   # interop tests: podman's monitor and its --init
+  docker-registry apache2-utils   # interop: the distribution reference registry, htpasswd
 )
 missing=()
 for p in "${PKGS[@]}"; do

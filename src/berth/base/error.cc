@@ -16,6 +16,7 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kSystem: return "system";
     case ErrorCode::kTimeout: return "timeout";
     case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kUnavailable: return "unavailable";
   }
   return "unknown";
 }
@@ -61,7 +62,7 @@ std::string Error::Encode() const {
 Error Error::Decode(std::string_view bytes) {
   if (bytes.size() < 5) return Error(ErrorCode::kInternal, "malformed error from child");
   auto code = static_cast<uint8_t>(bytes[0]);
-  if (code > static_cast<uint8_t>(ErrorCode::kInternal)) code = 0;
+  if (code > static_cast<uint8_t>(ErrorCode::kUnavailable)) code = 0;
   uint32_t e = 0;
   for (int i = 0; i < 4; ++i) e |= static_cast<uint32_t>(static_cast<uint8_t>(bytes[1 + i])) << (8 * i);
   return Error(static_cast<ErrorCode>(code), std::string(bytes.substr(5)), static_cast<int>(e));

@@ -26,6 +26,7 @@ enum class ErrorCode : uint8_t {
   kSystem,             // a syscall failed (see sys_errno)
   kTimeout,
   kInternal,
+  kUnavailable,        // a network peer (a registry) could not be reached or failed
 };
 
 std::string_view ErrorCodeName(ErrorCode code);

@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -209,6 +210,84 @@ Result<BlobWriter> ContentStore::NewWriter() {
   impl->fd.Reset(fd);
   impl->tmp_path = std::move(tmpl);
   return BlobWriter(std::move(impl));
+}
+
+// ---- PartialBlob ----
+
+struct PartialBlob::Impl {
+  std::string root;
+  std::string digest;
+  std::string path;
+  UniqueFd fd;
+  int64_t size = 0;
+};
+
+PartialBlob::PartialBlob(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PartialBlob::PartialBlob(PartialBlob&&) noexcept = default;
+PartialBlob& PartialBlob::operator=(PartialBlob&&) noexcept = default;
+PartialBlob::~PartialBlob() = default;
+int PartialBlob::fd() const { return impl_->fd.get(); }
+int64_t PartialBlob::size() const { return impl_->size; }
+const std::string& PartialBlob::path() const { return impl_->path; }
+
+Status PartialBlob::Append(const void* data, size_t n) {
+  BERTH_TRY(WriteAll(impl_->fd.get(), std::string_view(static_cast<const char*>(data), n),
+                     impl_->path));
+  impl_->size += static_cast<int64_t>(n);
+  return Ok();
+}
+
+Status PartialBlob::Truncate() {
+  if (::ftruncate(impl_->fd.get(), 0) != 0 || ::lseek(impl_->fd.get(), 0, SEEK_SET) != 0)
+    return ErrnoFail(StrCat("truncate ", Quote(impl_->path)));
+  impl_->size = 0;
+  return Ok();
+}
+
+void PartialBlob::Discard() {
+  if (!impl_->path.empty()) ::unlink(impl_->path.c_str());
+}
+
+Status PartialBlob::Commit(std::string_view computed_digest) {
+  Impl& p = *impl_;
+  if (computed_digest != p.digest) {
+    Discard();
+    return Mismatch(p.digest, computed_digest);
+  }
+  std::string hex = p.digest.substr(p.digest.find(':') + 1);
+  std::string dir = BlobDir(p.root);
+  std::string target = StrCat(dir, '/', hex);
+  if (::fchmod(p.fd.get(), 0444) != 0) return ErrnoFail(StrCat("chmod ", Quote(p.path)));
+  if (::fsync(p.fd.get()) != 0) return ErrnoFail(StrCat("fsync ", Quote(p.path)));
+  if (::rename(p.path.c_str(), target.c_str()) != 0)
+    return ErrnoFail(StrCat("store blob ", p.digest, ": rename ", Quote(p.path)));
+  BERTH_TRY_CTX(FsyncDir(dir), StrCat("store blob ", p.digest));
+  return Ok();
+}
+
+Result<PartialBlob> ContentStore::OpenPartial(std::string_view digest) {
+  BERTH_ASSIGN_OR_RETURN(std::string hex, DigestHex(digest));
+  auto impl = std::make_unique<PartialBlob::Impl>();
+  impl->root = root_;
+  impl->digest = std::string(digest);
+  impl->path = StrCat(IngestDir(root_), "/", hex, ".partial");
+  // A file renamed into blobs/ by another downloader while we waited for its lock is not
+  // ours to append to: reopen by name until the locked file is the one the name points at.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    int fd = ::open(impl->path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) return ErrnoFail(StrCat("open ", Quote(impl->path)));
+    UniqueFd owned(fd);
+    if (::flock(fd, LOCK_EX) != 0) return ErrnoFail(StrCat("lock ", Quote(impl->path)));
+    struct stat by_fd, by_name;
+    if (::fstat(fd, &by_fd) != 0) return ErrnoFail(StrCat("stat ", Quote(impl->path)));
+    if (::stat(impl->path.c_str(), &by_name) != 0 || by_name.st_ino != by_fd.st_ino) continue;
+    off_t end = ::lseek(fd, 0, SEEK_END);
+    if (end < 0) return ErrnoFail(StrCat("seek ", Quote(impl->path)));
+    impl->size = end;
+    impl->fd = std::move(owned);
+    return PartialBlob(std::move(impl));
+  }
+  return Fail(ErrorCode::kInternal, StrCat("open ", Quote(impl->path), ": kept changing"));
 }
 
 Status ContentStore::Delete(std::string_view digest) {

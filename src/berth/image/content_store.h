@@ -39,6 +39,32 @@ class BlobWriter {
   std::unique_ptr<Impl> impl_;
 };
 
+// A blob fetched in pieces: ROOT/ingest/<hex>.partial outlives the process that wrote it, so
+// an interrupted download resumes where it stopped. The file is locked (flock) while open:
+// a second downloader of the same blob waits for the first. The caller hashes the bytes
+// (it reads them all back anyway, to unpack them) and passes the digest it computed.
+class PartialBlob {
+ public:
+  PartialBlob(PartialBlob&&) noexcept;
+  PartialBlob& operator=(PartialBlob&&) noexcept;
+  ~PartialBlob();
+  int fd() const;
+  int64_t size() const;  // bytes already present
+  const std::string& path() const;
+  Status Append(const void* data, size_t n);
+  Status Truncate();  // start over (the server ignored a range request)
+  // Publishes the blob if `computed_digest` is the one it was opened for; otherwise the
+  // partial file is removed (its bytes are wrong) and an error names both digests.
+  Status Commit(std::string_view computed_digest);
+  void Discard();  // removes the partial file
+
+ private:
+  friend class ContentStore;
+  struct Impl;
+  explicit PartialBlob(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 class ContentStore {
  public:
   // Creates the layout when missing.
@@ -55,6 +81,8 @@ class ContentStore {
   // nothing is stored.
   Result<std::string> Write(std::string_view data, std::string_view expected_digest = {});
   Result<BlobWriter> NewWriter();
+  // The partial download of `digest` (created empty when there is none).
+  Result<PartialBlob> OpenPartial(std::string_view digest);
   Status Delete(std::string_view digest);
   Result<std::vector<std::string>> List() const;  // digests
   // Removes ingest files older than `max_age_s` (left by killed writers).

@@ -19,6 +19,7 @@
 #include "berth/base/error.h"
 #include "berth/image/content_store.h"
 #include "berth/image/db.h"
+#include "berth/image/layer_unpack.h"
 #include "berth/oci/image.h"
 
 namespace berth::image {
@@ -51,6 +52,13 @@ class ImageStore {
   // bottom layer) unless done before; returns the chain id. Verifies the diff id.
   Result<std::string> EnsureLayer(std::string_view parent_chain, const oci::Descriptor& layer,
                                   std::string_view expected_diff_id);
+
+  // The same, reading the compressed blob from `source` as it arrives (a pull unpacks while
+  // it downloads). The blob's digest and the diff id are verified before the layer appears.
+  Result<std::string> EnsureLayerFrom(std::string_view parent_chain, const oci::Descriptor& layer,
+                                      std::string_view expected_diff_id, const ByteSource& source);
+  // True when the layer `chain_id` is unpacked and recorded.
+  bool HasLayer(std::string_view chain_id);
 
   // Records an image whose manifest, config and layer blobs are in content/: unpacks the
   // layers (EnsureLayer) and adds `names` (moving a name from any image that had it).

@@ -24,6 +24,8 @@ bool IsDir(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+}  // namespace
+
 Result<bool> IsRecorded(Database& db, const std::string& chain) {
   bool found = false;
   BERTH_TRY(db.Query("SELECT 1 FROM layers WHERE chain_id = ?", {chain}, [&](const Row&) {
@@ -32,6 +34,8 @@ Result<bool> IsRecorded(Database& db, const std::string& chain) {
   }));
   return found;
 }
+
+namespace {
 
 Status Record(Database& db, const std::string& chain, std::string_view parent,
               std::string_view diff_id, std::string_view blob, int64_t size) {
@@ -45,7 +49,7 @@ Status Record(Database& db, const std::string& chain, std::string_view parent,
 
 Result<std::string> EnsureLayerLocked(ImageStore& store, std::string_view parent_chain,
                                       const oci::Descriptor& layer,
-                                      std::string_view expected_diff_id) {
+                                      std::string_view expected_diff_id, const ByteSource* source) {
   std::string chain = ChainId(parent_chain, expected_diff_id);
   std::string ctx = StrCat("layer ", layer.digest);
   std::string dir = store.LayerDir(chain);
@@ -60,7 +64,7 @@ Result<std::string> EnsureLayerLocked(ImageStore& store, std::string_view parent
   }
 
   BERTH_ASSIGN_OR_RETURN_CTX(oci::Compression comp, oci::LayerCompression(layer.media_type), ctx);
-  if (!store.content().Has(layer.digest))
+  if (source == nullptr && !store.content().Has(layer.digest))
     return Fail(ErrorCode::kNotFound, StrCat(ctx, ": blob not in the content store"));
   std::string layers = store.root() + "/layers";
   std::string tmp = StrCat(layers, "/.tmp-", RandomHex());
@@ -75,7 +79,9 @@ Result<std::string> EnsureLayerLocked(ImageStore& store, std::string_view parent
   opts.detect_compression = true;  // archives mislabel compression; the magic decides
   opts.compression = comp;
   opts.overlay_whiteouts = true;
-  auto res = UnpackLayerFile(store.content().BlobPath(layer.digest), tmp, opts);
+  auto res = source != nullptr
+                 ? UnpackLayer(*source, tmp, opts)
+                 : UnpackLayerFile(store.content().BlobPath(layer.digest), tmp, opts);
   if (!res.has_value()) {
     cleanup();
     return Unexpected(std::move(res).error().Wrap(ctx));
@@ -121,7 +127,22 @@ Result<std::string> ImageStore::EnsureLayer(std::string_view parent_chain,
                                             const oci::Descriptor& layer,
                                             std::string_view expected_diff_id) {
   BERTH_ASSIGN_OR_RETURN(auto lock, internal::StoreLock::Shared(root_));
-  return internal::EnsureLayerLocked(*this, parent_chain, layer, expected_diff_id);
+  return internal::EnsureLayerLocked(*this, parent_chain, layer, expected_diff_id, nullptr);
+}
+
+Result<std::string> ImageStore::EnsureLayerFrom(std::string_view parent_chain,
+                                                const oci::Descriptor& layer,
+                                                std::string_view expected_diff_id,
+                                                const ByteSource& source) {
+  BERTH_ASSIGN_OR_RETURN(auto lock, internal::StoreLock::Shared(root_));
+  return internal::EnsureLayerLocked(*this, parent_chain, layer, expected_diff_id, &source);
+}
+
+bool ImageStore::HasLayer(std::string_view chain_id) {
+  struct stat st;
+  if (::lstat(LayerDir(chain_id).c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return false;
+  auto recorded = internal::IsRecorded(db(), std::string(chain_id));
+  return recorded.has_value() && *recorded;
 }
 
 }  // namespace berth::image

@@ -40,7 +40,9 @@ namespace berth::image::internal {
 // EnsureLayer and AddImage without taking the store lock (the caller holds it).
 Result<std::string> EnsureLayerLocked(ImageStore& store, std::string_view parent_chain,
                                       const oci::Descriptor& layer,
-                                      std::string_view expected_diff_id);
+                                      std::string_view expected_diff_id,
+                                      const ByteSource* source = nullptr);
+Result<bool> IsRecorded(Database& db, const std::string& chain);
 Result<ImageRecord> AddImageLocked(ImageStore& store, std::string_view manifest_digest,
                                    const std::vector<std::string>& names);
 // The record of image `id` (kNotFound when absent).

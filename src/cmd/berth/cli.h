@@ -74,7 +74,12 @@ void AddRunCommands(CLI::App* parent, bool in_group, Registry& r);            //
 void AddContainerInfoCommands(CLI::App* parent, bool in_group, Registry& r);  // ps, logs, ...
 void AddContainerFileCommands(CLI::App* parent, bool in_group, Registry& r);  // cp, export, ...
 void AddImageCommands(CLI::App* parent, bool in_group, Registry& r);
+// pull, push (also under `image`), login, logout (top level only): from AddImageCommands.
+void AddRegistryClientCommands(CLI::App* parent, bool in_group, Registry& r);
+// run/create's --pull POLICY (always, missing, newer, never) for `image`.
+Status PullForRun(Context& ctx, const std::string& image, const std::string& policy);
 void AddVolumeCommands(CLI::App* parent, Registry& r);  // group only
+void AddRegistryCommands(CLI::App* parent, Registry& r);  // group only: serve
 void AddSystemCommands(CLI::App* parent, bool in_group, Registry& r);
 void AddInternalCommands(CLI::App* parent, Registry& r);  // hidden, under `container`
 

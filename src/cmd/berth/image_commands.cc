@@ -147,6 +147,7 @@ bool Confirm(std::string_view warning) {
 }
 
 void AddImageCommands(CLI::App* parent, bool in_group, Registry& r) {
+  AddRegistryClientCommands(parent, in_group, r);
   Context& ctx = r.ctx();
   if (CLI::App* sub = r.Add(parent, in_group ? "ls,list" : "images", "list images")) {
     auto f = std::make_shared<ImagesFlags>();

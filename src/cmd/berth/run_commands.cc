@@ -80,7 +80,7 @@ void AddRunFlags(CLI::App* sub, RunFlags& f) {
   AddMulti(sub, "--log-opt", f.log_opts, "log option: max-size=SIZE, max-file=N");
   AddMulti(sub, "--group-add", f.group_add, "additional group");
   sub->add_option("--oom-score-adj", f.oom_score_adj, "OOM score adjustment (-1000..1000)");
-  sub->add_option("--pull", f.pull, "pull policy: always, missing, never")
+  sub->add_option("--pull", f.pull, "pull policy: always, missing, newer, never")
       ->check(CLI::IsMember({"always", "missing", "never"}));
   AddMulti(sub, "-p,--publish", f.publish, "publish a port (needs a bridge network)");
   sub->add_flag("-P,--publish-all", f.publish_all, "publish all exposed ports");
@@ -110,9 +110,6 @@ Result<engine::RunConfig> BuildConfig(const RunFlags& f, const std::vector<std::
     return Fail(ErrorCode::kUnsupported,
                 "-p/--publish: publishing ports needs a bridge network, and bridge networks are "
                 "not available yet (use --network host)");
-  }
-  if (f.pull == "always") {
-    return Fail(ErrorCode::kUnsupported, "--pull always: pulling comes with the registry client");
   }
   c.network = f.network;
   c.pull = f.pull;
@@ -250,11 +247,10 @@ Result<engine::RunConfig> BuildConfig(const RunFlags& f, const std::vector<std::
 
 // A missing image under --pull missing gets a message that says why nothing was pulled.
 Error ImageError(Error e, engine::Engine& eng, const engine::RunConfig& c) {
-  if (e.code() != ErrorCode::kNotFound || c.pull != "missing") return e;
+  if (e.code() != ErrorCode::kNotFound || c.pull != "never") return e;
   if (eng.images().Resolve(c.image)) return e;  // the image is there: something else is missing
   return Error(ErrorCode::kNotFound,
-               StrCat("image ", Quote(c.image),
-                      ": not found locally; pulling comes with the registry client"));
+               StrCat("image ", Quote(c.image), ": not found locally, and --pull never"));
 }
 
 Status WriteCidFile(const std::string& path, const std::string& id) {
@@ -280,6 +276,7 @@ void AddRunCommands(CLI::App* parent, bool /*in_group*/, Registry& r) {
         sub,
         [sub, f, run, &ctx]() -> Result<int> {
           BERTH_ASSIGN_OR_RETURN(engine::RunConfig c, BuildConfig(*f, sub->remaining()));
+          BERTH_TRY(PullForRun(ctx, c.image, c.pull));
           BERTH_ASSIGN_OR_RETURN(engine::Engine * eng, ctx.Engine());
           if (!run) {
             auto rec = eng->Create(c);

@@ -1,0 +1,129 @@
+// berth/registry: Push. Blobs first (the config and the layers, in parallel), each skipped
+// when the registry has it, mounted from another repository of the same registry that the
+// image is also named in, or uploaded from the content store; the manifest last, so the tag
+// appears only when everything it references is there.
+#include <sys/stat.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "berth/base/strings.h"
+#include "berth/registry/pull.h"
+
+namespace berth::registry {
+
+namespace {
+
+std::string ShortDigest(std::string_view digest) {
+  return std::string(digest.substr(digest.find(':') + 1, 12));
+}
+
+}  // namespace
+
+Result<PushResult> Push(image::ImageStore& store, const image::ImageRecord& img,
+                        const oci::Reference& dest, const PushOptions& options) {
+  std::string name = dest.Familiar();
+  std::string ctx = StrCat("push ", name);
+  image::ContentStore& cs = store.content();
+  BERTH_ASSIGN_OR_RETURN_CTX(std::string data, cs.Read(img.manifest_digest, 4 << 20), ctx);
+  BERTH_ASSIGN_OR_RETURN_CTX(oci::Manifest manifest,
+                             oci::ParseManifest(data, StrCat("manifest ", img.manifest_digest)), ctx);
+  if (!dest.digest.empty() && dest.digest != img.manifest_digest)
+    return InvalidArgument(StrCat(ctx, ": the image's manifest is ", img.manifest_digest,
+                                  ", not the digest the destination names"));
+  std::string media_type =
+      manifest.media_type.empty() ? std::string(oci::media::kOciManifest) : manifest.media_type;
+
+  std::vector<oci::Descriptor> blobs;
+  blobs.push_back(manifest.config);
+  for (const auto& l : manifest.layers) {
+    bool dup = false;
+    for (const auto& b : blobs) dup = dup || b.digest == l.digest;
+    if (!dup) blobs.push_back(l);
+  }
+  // Other repositories of the same registry that hold this image: blobs can be mounted.
+  std::vector<std::string> mount_from;
+  for (const auto& n : img.names) {
+    auto r = oci::ParseReference(n);
+    if (r.has_value() && r->domain == dest.domain && r->path != dest.path)
+      mount_from.push_back(r->path);
+  }
+
+  auto emit_mu = std::make_shared<std::mutex>();
+  auto emit = [&](const std::string& id, TransferEvent::State s, int64_t cur, int64_t total) {
+    if (!options.progress) return;
+    std::lock_guard lock(*emit_mu);
+    options.progress(TransferEvent{id, s, cur, total});
+  };
+  for (const auto& b : blobs) emit(ShortDigest(b.digest), TransferEvent::State::kWaiting, 0, b.size);
+
+  auto push_blob = [&](RegistryClient& client, const oci::Descriptor& b) -> Status {
+    std::string id = ShortDigest(b.digest);
+    std::string bctx = StrCat("blob ", b.digest);
+    BERTH_ASSIGN_OR_RETURN_CTX(bool present, client.HasBlob(dest.path, b.digest), bctx);
+    if (present) {
+      emit(id, TransferEvent::State::kExists, b.size, b.size);
+      return Ok();
+    }
+    for (const auto& from : mount_from) {
+      auto mounted = client.MountBlob(dest.path, b.digest, from);
+      if (mounted.has_value() && *mounted) {
+        emit(id, TransferEvent::State::kMounted, b.size, b.size);
+        return Ok();
+      }
+    }
+    BERTH_ASSIGN_OR_RETURN_CTX(UniqueFd fd, cs.OpenBlob(b.digest), bctx);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return ErrnoFail(StrCat(bctx, ": stat"));
+    if (st.st_size != b.size)
+      return InvalidArgument(StrCat(bctx, ": the store holds ", st.st_size,
+                                    " bytes, the manifest declares ", b.size));
+    emit(id, TransferEvent::State::kUploading, 0, b.size);
+    BERTH_TRY_CTX(client.UploadBlob(dest.path, b.digest, fd.get(), b.size, options.chunk_size),
+                  bctx);
+    emit(id, TransferEvent::State::kPushed, b.size, b.size);
+    return Ok();
+  };
+
+  RegistryClient client(dest.domain, options.registry);
+  std::atomic<size_t> next{0};
+  std::mutex err_mu;
+  std::optional<Error> first_error;
+  auto worker = [&](RegistryClient* mine) {
+    std::unique_ptr<RegistryClient> own;
+    if (mine == nullptr) {
+      own = std::make_unique<RegistryClient>(dest.domain, options.registry);
+      mine = own.get();
+    }
+    while (true) {
+      {
+        std::lock_guard lock(err_mu);
+        if (first_error) return;
+      }
+      size_t i = next.fetch_add(1);
+      if (i >= blobs.size()) return;
+      Status st = push_blob(*mine, blobs[i]);
+      if (!st.has_value()) {
+        emit(ShortDigest(blobs[i].digest), TransferEvent::State::kFailed, 0, blobs[i].size);
+        std::lock_guard lock(err_mu);
+        if (!first_error) first_error = st.error();
+      }
+    }
+  };
+  size_t n_workers = std::min<size_t>(std::max(1, options.parallel), blobs.size());
+  std::vector<std::thread> threads;
+  for (size_t w = 1; w < n_workers; ++w) threads.emplace_back(worker, nullptr);
+  worker(&client);
+  for (auto& t : threads) t.join();
+  if (first_error) return Unexpected(first_error->Wrap(ctx));
+
+  std::string reference = dest.digest.empty() ? dest.tag : dest.digest;
+  PushResult result;
+  BERTH_ASSIGN_OR_RETURN_CTX(result.digest,
+                             client.PutManifest(dest.path, reference, data, media_type), ctx);
+  result.size = static_cast<int64_t>(data.size());
+  return result;
+}
+
+}  // namespace berth::registry
