@@ -86,15 +86,15 @@ Result<std::string> EnsureLayerLocked(ImageStore& store, std::string_view parent
     cleanup();
     return Unexpected(std::move(res).error().Wrap(ctx));
   }
-  if (res->diff_id != expected_diff_id) {
-    cleanup();
-    return InvalidArgument(StrCat(ctx, ": diff id mismatch: the layer unpacks to ", res->diff_id,
-                                  ", the image config says ", expected_diff_id));
-  }
   if (res->compressed_digest != layer.digest) {
     cleanup();
     return InvalidArgument(
         StrCat(ctx, ": digest mismatch: the blob hashes to ", res->compressed_digest));
+  }
+  if (res->diff_id != expected_diff_id) {
+    cleanup();
+    return InvalidArgument(StrCat(ctx, ": diff id mismatch: the layer unpacks to ", res->diff_id,
+                                  ", the image config says ", expected_diff_id));
   }
   {
     // The rename below publishes the layer: its content must be on disk first, or a crash

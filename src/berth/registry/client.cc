@@ -2,6 +2,7 @@
 #include "berth/registry/client.h"
 
 #include <cctype>
+#include <cstdlib>
 #include <map>
 
 #include "berth/base/json.h"
@@ -258,6 +259,12 @@ RegistryClient::RegistryClient(std::string domain, RegistryConfig config)
   impl_->domain = domain_;
   impl_->insecure = config.tls_verify.has_value() ? !*config.tls_verify : IsLoopback(domain_);
   impl_->config = std::move(config);
+  // Tests shorten the idle timeout to exercise a stalled server.
+  if (const char* t = std::getenv("BERTH_REGISTRY_TIMEOUT"); t != nullptr && *t != '\0') {
+    auto secs = ParseInt64(t, "BERTH_REGISTRY_TIMEOUT");
+    if (secs.has_value() && *secs > 0 && *secs < 86400)
+      impl_->config.idle_timeout_ms = static_cast<int>(*secs * 1000);
+  }
 }
 
 RegistryClient::~RegistryClient() = default;

@@ -139,6 +139,7 @@ class Puller {
     GrowingFile file(partial.fd(), partial.size());
     image::ByteSource source = [&](void* buf, size_t n) { return file.Read(buf, n); };
     std::optional<Error> reader_error;
+    bool reader_named_layer = false;
     bool verified = false;  // the unpack hashed every byte and found the digest
     // The reader thread starts once the download knows where it starts (a server that
     // ignores Range makes us start over from byte 0).
@@ -149,6 +150,7 @@ class Puller {
           auto r = store_.EnsureLayerFrom(job.parent_chain, job.blob, job.diff_id, source);
           if (!r.has_value()) {
             reader_error = r.error();
+            reader_named_layer = true;  // the store's errors start with "layer DIGEST"
             file.Abandon();
             return;
           }
@@ -228,13 +230,14 @@ class Puller {
       // A reader's complaint (a bad entry, a wrong digest) says more than "stopped".
       if (reader_error && file.abandoned()) {
         partial.Discard();  // its content was rejected: a resume would only repeat that
-        return Unexpected(reader_error->Wrap(ctx));
+        return Unexpected(reader_named_layer ? *reader_error : reader_error->Wrap(ctx));
       }
       return Unexpected(download.error().Wrap(ctx));  // the partial blob stays for a resume
     }
     if (reader_error || !verified) {
       partial.Discard();  // complete but wrong: a resume would only repeat the error
       Emit(id, TransferEvent::State::kFailed, partial.size(), job.blob.size);
+      if (reader_named_layer) return Unexpected(*reader_error);
       return Unexpected((reader_error ? *reader_error : Error(ErrorCode::kInternal, "not verified"))
                             .Wrap(ctx));
     }
