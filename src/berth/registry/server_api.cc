@@ -25,8 +25,8 @@ constexpr std::string_view kJson = "application/json";
 constexpr size_t kCopyBuffer = 256 << 10;
 constexpr size_t kMaxRememberedCredentials = 256;
 
-HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message) {
-  HttpResponse r;
+ApiResponse ErrorResponse(int status, std::string_view code, std::string_view message) {
+  ApiResponse r;
   r.status = status;
   Json body = {{"errors", Json::array({{{"code", code}, {"message", message}}})}};
   r.body = body.dump();
@@ -34,21 +34,21 @@ HttpResponse ErrorResponse(int status, std::string_view code, std::string_view m
   return r;
 }
 
-HttpResponse JsonResponse(int status, const Json& j, std::string_view content_type = kJson) {
-  HttpResponse r;
+ApiResponse JsonResponse(int status, const Json& j, std::string_view content_type = kJson) {
+  ApiResponse r;
   r.status = status;
   r.body = j.dump();
   r.Set("Content-Type", std::string(content_type));
   return r;
 }
 
-HttpResponse Internal(const Error& e) {
+ApiResponse Internal(const Error& e) {
   log::Error(StrCat("registry: ", e.message()));
   return ErrorResponse(500, "UNKNOWN", e.message());
 }
 
-HttpResponse Empty(int status) {
-  HttpResponse r;
+ApiResponse Empty(int status) {
+  ApiResponse r;
   r.status = status;
   return r;
 }
@@ -116,7 +116,7 @@ std::string Base64Decode(std::string_view in) {
 // ?n=&last= over a sorted list; sets the Link header when more entries follow.
 Result<std::vector<std::string>> Paginate(const std::vector<std::string>& all,
                                           const std::map<std::string, std::string>& q,
-                                          const std::string& path, HttpResponse& r) {
+                                          const std::string& path, ApiResponse& r) {
   auto start = all.begin();
   std::string last;
   if (auto it = q.find("last"); it != q.end()) {
@@ -139,7 +139,7 @@ Result<std::vector<std::string>> Paginate(const std::vector<std::string>& all,
 }
 
 struct Call {
-  const HttpRequest& req;
+  const ApiRequest& req;
   BodySource& body;
   const std::string& name;
   const std::string& ref;
@@ -150,7 +150,7 @@ struct Call {
   }
 };
 
-HttpResponse BadReference(std::string_view ref) {
+ApiResponse BadReference(std::string_view ref) {
   if (ref.find(':') != std::string_view::npos) {
     return ErrorResponse(400, "DIGEST_INVALID", StrCat("invalid digest ", Quote(ref)));
   }
@@ -159,7 +159,7 @@ HttpResponse BadReference(std::string_view ref) {
 
 // ---- manifests
 
-HttpResponse GetManifest(RegistryStorage& s, const Call& c, bool head) {
+ApiResponse GetManifest(RegistryStorage& s, const Call& c, bool head) {
   if (!IsValidDigest(c.ref) && !IsValidTag(c.ref)) return BadReference(c.ref);
   auto digest = s.Resolve(c.name, c.ref);
   if (!digest) {
@@ -173,7 +173,7 @@ HttpResponse GetManifest(RegistryStorage& s, const Call& c, bool head) {
   if (!bytes) return Internal(bytes.error());
   auto meta = s.ManifestInfo(c.name, *digest);
   if (!meta) return Internal(meta.error());
-  HttpResponse r;
+  ApiResponse r;
   r.Set("Content-Type", meta->media_type.empty() ? std::string(oci::media::kOciManifest)
                                                  : meta->media_type);
   r.Set("Docker-Content-Digest", *digest);
@@ -186,7 +186,7 @@ HttpResponse GetManifest(RegistryStorage& s, const Call& c, bool head) {
   return r;
 }
 
-HttpResponse PutManifest(RegistryStorage& s, const Call& c) {
+ApiResponse PutManifest(RegistryStorage& s, const Call& c) {
   bool by_digest = IsValidDigest(c.ref);
   if (!by_digest && !IsValidTag(c.ref)) return BadReference(c.ref);
   auto body = ReadSmallBody(c.body, RegistryApi::kMaxManifestSize);
@@ -257,14 +257,14 @@ HttpResponse PutManifest(RegistryStorage& s, const Call& c) {
   if (auto st = s.PutManifest(c.name, by_digest ? "" : c.ref, digest, *body, meta); !st) {
     return Internal(st.error());
   }
-  HttpResponse r = Empty(201);
+  ApiResponse r = Empty(201);
   r.Set("Location", StrCat("/v2/", c.name, "/manifests/", digest));
   r.Set("Docker-Content-Digest", digest);
   if (!meta.subject.empty()) r.Set("OCI-Subject", meta.subject);
   return r;
 }
 
-HttpResponse DeleteManifest(RegistryStorage& s, const Call& c) {
+ApiResponse DeleteManifest(RegistryStorage& s, const Call& c) {
   if (!IsValidDigest(c.ref) && !IsValidTag(c.ref)) return BadReference(c.ref);
   if (auto st = s.DeleteManifest(c.name, c.ref); !st) {
     if (st.error().code() == ErrorCode::kNotFound) {
@@ -277,7 +277,7 @@ HttpResponse DeleteManifest(RegistryStorage& s, const Call& c) {
 
 // ---- blobs
 
-HttpResponse GetBlob(RegistryStorage& s, const Call& c, bool head) {
+ApiResponse GetBlob(RegistryStorage& s, const Call& c, bool head) {
   if (!IsValidDigest(c.ref)) {
     return ErrorResponse(400, "DIGEST_INVALID", StrCat("invalid digest ", Quote(c.ref)));
   }
@@ -294,7 +294,7 @@ HttpResponse GetBlob(RegistryStorage& s, const Call& c, bool head) {
   struct stat st;
   if (::fstat(fd->get(), &st) != 0) return Internal(Error::Errno(StrCat("stat blob ", c.ref)));
   int64_t size = st.st_size, first = 0, last = size - 1;
-  HttpResponse r;
+  ApiResponse r;
   std::string range = c.req.Header("range");
   if (!range.empty()) {
     std::string_view v = Trim(range);
@@ -316,7 +316,7 @@ HttpResponse GetBlob(RegistryStorage& s, const Call& c, bool head) {
       }
     }
     if (!ok || *a < 0 || *a >= size || (b && *b < *a)) {
-      HttpResponse e = ErrorResponse(416, "RANGE_INVALID", StrCat("range ", Quote(range),
+      ApiResponse e = ErrorResponse(416, "RANGE_INVALID", StrCat("range ", Quote(range),
                                                                   " not satisfiable"));
       e.Set("Content-Range", StrCat("bytes */", size));
       return e;
@@ -340,7 +340,7 @@ HttpResponse GetBlob(RegistryStorage& s, const Call& c, bool head) {
   return r;
 }
 
-HttpResponse DeleteBlob(RegistryStorage& s, const Call& c) {
+ApiResponse DeleteBlob(RegistryStorage& s, const Call& c) {
   if (!IsValidDigest(c.ref)) {
     return ErrorResponse(400, "DIGEST_INVALID", StrCat("invalid digest ", Quote(c.ref)));
   }
@@ -355,29 +355,29 @@ HttpResponse DeleteBlob(RegistryStorage& s, const Call& c) {
 
 // ---- uploads
 
-HttpResponse BlobCreated(const std::string& name, const std::string& digest) {
-  HttpResponse r = Empty(201);
+ApiResponse BlobCreated(const std::string& name, const std::string& digest) {
+  ApiResponse r = Empty(201);
   r.Set("Location", StrCat("/v2/", name, "/blobs/", digest));
   r.Set("Docker-Content-Digest", digest);
   return r;
 }
 
-HttpResponse UploadState(int status, const std::string& name, const Upload& u) {
-  HttpResponse r = Empty(status);
+ApiResponse UploadState(int status, const std::string& name, const Upload& u) {
+  ApiResponse r = Empty(status);
   r.Set("Location", StrCat("/v2/", name, "/blobs/uploads/", u.id));
   r.Set("Docker-Upload-UUID", u.id);
   r.Set("Range", UploadRange(u.writer.written()));
   return r;
 }
 
-HttpResponse CommitFailed(const Error& e) {
+ApiResponse CommitFailed(const Error& e) {
   if (e.code() == ErrorCode::kInvalidArgument) {
     return ErrorResponse(400, "DIGEST_INVALID", e.message());
   }
   return Internal(e);
 }
 
-HttpResponse StartUpload(RegistryStorage& s, const Call& c) {
+ApiResponse StartUpload(RegistryStorage& s, const Call& c) {
   std::string mount = c.Query("mount"), from = c.Query("from");
   if (!mount.empty() && IsValidDigest(mount) && IsValidRepositoryName(from) &&
       s.HasBlob(from, mount)) {
@@ -411,12 +411,12 @@ HttpResponse StartUpload(RegistryStorage& s, const Call& c) {
 }
 
 // The spec's 416 for a chunk that does not start where the upload stands.
-std::optional<HttpResponse> CheckChunkStart(const Call& c, const Upload& u) {
+std::optional<ApiResponse> CheckChunkStart(const Call& c, const Upload& u) {
   std::string cr = c.req.Header("content-range");
   if (cr.empty()) return std::nullopt;
   auto range = ParseContentRange(cr);
   if (!range || range->first != u.writer.written()) {
-    HttpResponse r = ErrorResponse(
+    ApiResponse r = ErrorResponse(
         416, "RANGE_INVALID",
         StrCat("chunk ", Quote(cr), " does not start at offset ", u.writer.written()));
     r.Set("Location", StrCat("/v2/", c.name, "/blobs/uploads/", u.id));
@@ -432,11 +432,11 @@ std::optional<HttpResponse> CheckChunkStart(const Call& c, const Upload& u) {
   return std::nullopt;
 }
 
-HttpResponse UnknownUpload(const Call& c) {
+ApiResponse UnknownUpload(const Call& c) {
   return ErrorResponse(404, "BLOB_UPLOAD_UNKNOWN", StrCat("upload ", Quote(c.ref), " not known"));
 }
 
-HttpResponse PatchUpload(RegistryStorage& s, const Call& c) {
+ApiResponse PatchUpload(RegistryStorage& s, const Call& c) {
   auto u = s.FindUpload(c.name, c.ref);
   if (!u) return UnknownUpload(c);
   std::lock_guard lock(u->mu);
@@ -448,7 +448,7 @@ HttpResponse PatchUpload(RegistryStorage& s, const Call& c) {
   return UploadState(202, c.name, *u);
 }
 
-HttpResponse FinishUpload(RegistryStorage& s, const Call& c) {
+ApiResponse FinishUpload(RegistryStorage& s, const Call& c) {
   std::string digest = c.Query("digest");
   if (!IsValidDigest(digest)) {
     return ErrorResponse(400, "DIGEST_INVALID", StrCat("invalid digest ", Quote(digest)));
@@ -468,14 +468,14 @@ HttpResponse FinishUpload(RegistryStorage& s, const Call& c) {
   return BlobCreated(c.name, *got);
 }
 
-HttpResponse UploadStatus(RegistryStorage& s, const Call& c) {
+ApiResponse UploadStatus(RegistryStorage& s, const Call& c) {
   auto u = s.FindUpload(c.name, c.ref);
   if (!u) return UnknownUpload(c);
   std::lock_guard lock(u->mu);
   return UploadState(204, c.name, *u);
 }
 
-HttpResponse CancelUpload(RegistryStorage& s, const Call& c) {
+ApiResponse CancelUpload(RegistryStorage& s, const Call& c) {
   auto u = s.FindUpload(c.name, c.ref);
   if (!u) return UnknownUpload(c);
   s.EndUpload(u->id);
@@ -484,7 +484,7 @@ HttpResponse CancelUpload(RegistryStorage& s, const Call& c) {
 
 // ---- listings
 
-HttpResponse TagsList(RegistryStorage& s, const Call& c) {
+ApiResponse TagsList(RegistryStorage& s, const Call& c) {
   auto tags = s.Tags(c.name);
   if (!tags) {
     if (tags.error().code() == ErrorCode::kNotFound) {
@@ -492,26 +492,26 @@ HttpResponse TagsList(RegistryStorage& s, const Call& c) {
     }
     return Internal(tags.error());
   }
-  HttpResponse r;
+  ApiResponse r;
   auto page = Paginate(*tags, c.query, StrCat("/v2/", c.name, "/tags/list"), r);
   if (!page) return ErrorResponse(400, "PAGINATION_NUMBER_INVALID", page.error().message());
-  HttpResponse out = JsonResponse(200, {{"name", c.name}, {"tags", *page}});
+  ApiResponse out = JsonResponse(200, {{"name", c.name}, {"tags", *page}});
   for (auto& h : r.headers) out.headers.push_back(std::move(h));
   return out;
 }
 
-HttpResponse Catalog(RegistryStorage& s, const std::map<std::string, std::string>& query) {
+ApiResponse Catalog(RegistryStorage& s, const std::map<std::string, std::string>& query) {
   auto repos = s.Repositories();
   if (!repos) return Internal(repos.error());
-  HttpResponse r;
+  ApiResponse r;
   auto page = Paginate(*repos, query, "/v2/_catalog", r);
   if (!page) return ErrorResponse(400, "PAGINATION_NUMBER_INVALID", page.error().message());
-  HttpResponse out = JsonResponse(200, {{"repositories", *page}});
+  ApiResponse out = JsonResponse(200, {{"repositories", *page}});
   for (auto& h : r.headers) out.headers.push_back(std::move(h));
   return out;
 }
 
-HttpResponse ReferrersList(RegistryStorage& s, const Call& c) {
+ApiResponse ReferrersList(RegistryStorage& s, const Call& c) {
   if (!IsValidDigest(c.ref)) {
     return ErrorResponse(400, "DIGEST_INVALID", StrCat("invalid digest ", Quote(c.ref)));
   }
@@ -526,18 +526,18 @@ HttpResponse ReferrersList(RegistryStorage& s, const Call& c) {
   Json index = {{"schemaVersion", 2},
                 {"mediaType", oci::media::kOciIndex},
                 {"manifests", std::move(manifests)}};
-  HttpResponse r = JsonResponse(200, index, oci::media::kOciIndex);
+  ApiResponse r = JsonResponse(200, index, oci::media::kOciIndex);
   if (!want.empty()) r.Set("OCI-Filters-Applied", "artifactType");
   return r;
 }
 
-HttpResponse NotAllowed(std::string_view method) {
+ApiResponse NotAllowed(std::string_view method) {
   return ErrorResponse(405, "UNSUPPORTED", StrCat("method ", method, " not allowed here"));
 }
 
 }  // namespace
 
-std::string HttpRequest::Header(std::string_view lower_name) const {
+std::string ApiRequest::Header(std::string_view lower_name) const {
   auto it = headers.find(std::string(lower_name));
   return it == headers.end() ? std::string() : it->second;
 }
@@ -545,7 +545,7 @@ std::string HttpRequest::Header(std::string_view lower_name) const {
 RegistryApi::RegistryApi(RegistryStorage& storage, const Htpasswd* users, std::string realm)
     : storage_(storage), users_(users), realm_(std::move(realm)) {}
 
-bool RegistryApi::Authorized(const HttpRequest& req) {
+bool RegistryApi::Authorized(const ApiRequest& req) {
   if (users_ == nullptr) return true;
   std::string auth = req.Header("authorization");
   if (!auth.starts_with("Basic ") && !auth.starts_with("basic ")) return false;
@@ -564,8 +564,8 @@ bool RegistryApi::Authorized(const HttpRequest& req) {
   return true;
 }
 
-HttpResponse RegistryApi::Handle(const HttpRequest& req, BodySource& body) {
-  HttpResponse r = [&]() -> HttpResponse {
+ApiResponse RegistryApi::Handle(const ApiRequest& req, BodySource& body) {
+  ApiResponse r = [&]() -> ApiResponse {
     std::string_view target = req.target;
     size_t qpos = target.find('?');
     std::string path;
@@ -578,7 +578,7 @@ HttpResponse RegistryApi::Handle(const HttpRequest& req, BodySource& body) {
       return ErrorResponse(404, "NOT_FOUND", StrCat("no such endpoint ", Quote(path)));
     }
     if (!Authorized(req)) {
-      HttpResponse e = ErrorResponse(401, "UNAUTHORIZED", "authentication required");
+      ApiResponse e = ErrorResponse(401, "UNAUTHORIZED", "authentication required");
       e.Set("WWW-Authenticate", StrCat("Basic realm=\"", realm_, '"'));
       return e;
     }
@@ -586,7 +586,7 @@ HttpResponse RegistryApi::Handle(const HttpRequest& req, BodySource& body) {
     bool get = m == "GET", head = m == "HEAD";
     if (route.endpoint == Endpoint::kBase) {
       if (!get && !head) return NotAllowed(m);
-      HttpResponse ok = JsonResponse(200, Json::object());
+      ApiResponse ok = JsonResponse(200, Json::object());
       if (head) {
         ok.head_length = static_cast<int64_t>(ok.body.size());
         ok.body.clear();

@@ -1,6 +1,6 @@
 // berth/registry: the distribution-spec API of `berth registry serve`, independent of the
 // HTTP library: the connection layer (server_http.cc, the only file that sees Beast) turns
-// each request into an HttpRequest plus a BodySource, and writes back the HttpResponse.
+// each request into an ApiRequest plus a BodySource, and writes back the ApiResponse.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +19,7 @@
 
 namespace berth::registry {
 
-struct HttpRequest {
+struct ApiRequest {
   std::string method;  // "GET"
   std::string target;  // "/v2/x/blobs/uploads/?digest=..." as sent
   std::map<std::string, std::string> headers;  // names lowercased
@@ -35,7 +35,7 @@ class BodySource {
   virtual Result<size_t> Read(char* buf, size_t n) = 0;
 };
 
-struct HttpResponse {
+struct ApiResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
@@ -54,12 +54,12 @@ class RegistryApi {
  public:
   // `users` null: no authentication. Both must outlive the API.
   RegistryApi(RegistryStorage& storage, const Htpasswd* users, std::string realm);
-  HttpResponse Handle(const HttpRequest& req, BodySource& body);
+  ApiResponse Handle(const ApiRequest& req, BodySource& body);
 
   static constexpr int64_t kMaxManifestSize = 4 << 20;
 
  private:
-  bool Authorized(const HttpRequest& req);
+  bool Authorized(const ApiRequest& req);
 
   RegistryStorage& storage_;
   const Htpasswd* users_;

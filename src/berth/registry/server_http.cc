@@ -225,7 +225,7 @@ void Server::Impl::ServeRequests(net::io_context& cio, Stream& stream, const std
     }
     auto start = std::chrono::steady_clock::now();
     auto& msg = parser.get();
-    HttpRequest req;
+    ApiRequest req;
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
     for (const auto& f : msg) {
@@ -240,7 +240,7 @@ void Server::Impl::ServeRequests(net::io_context& cio, Stream& stream, const std
     }
     bool expect_continue = beast::iequals(req.Header("expect"), "100-continue");
     ParserBody<Stream> body(cio, stream, buf, parser, opts.io_timeout_s, expect_continue);
-    HttpResponse res = api->Handle(req, body);
+    ApiResponse res = api->Handle(req, body);
 
     // A body the handler did not read (an error answered early) is skipped when small;
     // otherwise the connection closes, which is cheaper than reading a layer for nothing.
@@ -269,7 +269,9 @@ void Server::Impl::ServeRequests(net::io_context& cio, Stream& stream, const std
     auto wh = Await(cio, [&](auto h) { http::async_write(stream, head, std::move(h)); });
     bool ok = !wh.ec;
     int64_t sent = 0;
-    if (ok && res.file) {
+    if (req.method == "HEAD") {
+      // Headers only, whatever the handler put in the body (an error's JSON, say).
+    } else if (ok && res.file) {
       if (!chunk) chunk.reset(new char[kFileChunk]);
       int64_t off = res.file_offset, left = res.file_length;
       while (ok && left > 0) {

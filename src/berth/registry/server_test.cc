@@ -280,6 +280,28 @@ TEST_F(ServerTest, BaseEndpoint) {
   EXPECT_EQ(Do("GET", "/nope").status, 404);
 }
 
+TEST_F(ServerTest, KeepAliveSurvivesHeadErrors) {
+  StartServer();
+  // A HEAD answer carries no body even for an error, or the next response would be garbled.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port_);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  std::string reqs = StrCat("HEAD /v2/x/blobs/", DigestOf("none"), " HTTP/1.1\r\nHost: h\r\n\r\n",
+                            "GET /v2/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  ASSERT_TRUE(WriteAll(fd, reqs, "requests").has_value());
+  std::string raw;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) raw.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  ASSERT_EQ(raw.rfind("HTTP/1.1 404", 0), 0u) << raw;
+  size_t second = raw.find("\r\n\r\n") + 4;
+  EXPECT_EQ(raw.compare(second, 12, "HTTP/1.1 200"), 0) << raw;
+  EXPECT_TRUE(raw.ends_with("\r\n\r\n{}")) << raw;
+}
+
 TEST_F(ServerTest, MonolithicBlobAndRanges) {
   StartServer();
   std::string data = "0123456789";

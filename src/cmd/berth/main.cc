@@ -14,7 +14,12 @@
 namespace berth::cli {
 namespace {
 
-constexpr std::string_view kGroups[] = {"container", "image", "volume", "system"};
+constexpr std::string_view kGroups[] = {"container", "image", "volume", "system", "registry"};
+
+std::string GroupHelp(std::string_view group) {
+  if (group == "registry") return "serve an OCI registry";
+  return StrCat("manage ", group, "s");
+}
 
 bool IsGroup(std::string_view w) {
   for (auto g : kGroups) {
@@ -56,6 +61,8 @@ void AddGroupCommands(std::string_view group, CLI::App* g, Registry& r) {
     AddVolumeCommands(g, r);
   } else if (group == "system") {
     AddSystemCommands(g, true, r);
+  } else if (group == "registry") {
+    AddRegistryCommands(g, r);
   }
 }
 
@@ -104,7 +111,7 @@ int Main(int argc, char** argv) {
   auto [group, only] = CommandWords(raw);
   auto registry = std::make_unique<Registry>(ctx, only);
   if (!group.empty()) {
-    CLI::App* g = app.add_subcommand(group, StrCat("manage ", group, "s"));
+    CLI::App* g = app.add_subcommand(group, GroupHelp(group));
     g->require_subcommand(1, 1);
     AddGroupCommands(group, g, *registry);
     if (registry->commands().empty() && !only.empty()) {
@@ -121,7 +128,7 @@ int Main(int argc, char** argv) {
     }
     if (only.empty()) {
       for (auto name : kGroups) {
-        app.add_subcommand(std::string(name), StrCat("manage ", name, "s"));
+        app.add_subcommand(std::string(name), GroupHelp(name));
       }
     }
   }
