@@ -222,7 +222,8 @@ t_podman() {
   local port=5104 reg=127.0.0.1:5104
   make_image "$STATE/image"
   start_server $port
-  local P=(podman --root "$STATE/podman/root" --runroot "$STATE/podman/run"
+  # (podman refuses a run root longer than 50 characters)
+  local P=(podman --root "$STATE/podman/root" --runroot "$STATE/prun"
            --tmpdir "$STATE/podman/tmp" --storage-driver vfs --events-backend none)
   mkdir -p "$STATE/podman/tmp"
   "${P[@]}" pull -q "oci:$STATE/image:latest" >/dev/null || fail "podman pull from the layout"
