@@ -85,6 +85,23 @@ void DefaultAccessLog(std::string_view line) {
   std::fwrite(l.data(), 1, l.size(), stderr);
 }
 
+// Closing a socket with unread input makes the kernel send a reset, which can destroy the
+// response still in flight to the client (a 401 to a big PUT, a 431). So the sending side is
+// shut first and what the client still sends is read and dropped for a moment.
+template <class Stream>
+void LingeringClose(net::io_context& ioc, Stream& stream) {
+  auto& tcp = beast::get_lowest_layer(stream);
+  beast::error_code ec;
+  tcp.socket().shutdown(tcp::socket::shutdown_send, ec);
+  tcp.expires_after(std::chrono::seconds(1));
+  char sink[16 << 10];
+  for (size_t total = 0; total < (size_t{1} << 20);) {
+    auto r = Await(ioc, [&](auto h) { tcp.async_read_some(net::buffer(sink), std::move(h)); });
+    if (r.ec) break;
+    total += r.bytes;
+  }
+}
+
 }  // namespace
 
 Result<std::pair<std::string, uint16_t>> ParseListenAddress(std::string_view addr) {
@@ -220,6 +237,7 @@ void Server::Impl::ServeRequests(net::io_context& cio, Stream& stream, const std
         Await(cio, [&](auto h) {
           net::async_write(stream, net::buffer(k431.data(), k431.size()), std::move(h));
         });
+        LingeringClose(cio, stream);
       }
       return;  // end of stream, timeout, garbage: the connection ends either way
     }
@@ -305,6 +323,7 @@ void Server::Impl::ServeRequests(net::io_context& cio, Stream& stream, const std
                   ms);
     opts.access_log(StrCat(peer, " \"", req.method, ' ', req.target, '"', tail,
                            ok ? "" : " (connection lost)"));
+    if (ok && !parser.is_done()) LingeringClose(cio, stream);
     if (!ok || !keep_alive) return;
   }
 }
@@ -374,7 +393,12 @@ void Server::Impl::Accept() {
   acceptor.async_accept(target, [this, cio = std::move(cio)](beast::error_code ec,
                                                              tcp::socket sock) mutable {
     if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-    if (!ec) Spawn(std::move(cio), std::move(sock));
+    if (!ec) {
+      Spawn(std::move(cio), std::move(sock));
+    } else {
+      // Out of file descriptors, most likely: retrying at once would spin.
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     Accept();
   });
 }

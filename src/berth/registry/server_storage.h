@@ -94,7 +94,8 @@ class RegistryStorage {
   // nothing is stored; the session should be ended either way.
   Result<std::string> CommitUpload(Upload& u, std::string_view digest);
 
-  static constexpr size_t kMaxUploads = 1024;
+  // Each live session holds an open file: bounded well under the usual 1024-fd limit.
+  static constexpr size_t kMaxUploads = 256;
   static constexpr int kUploadIdleSeconds = 3600;
 
  private:

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <thread>
@@ -512,6 +513,106 @@ TEST_F(ServerTest, ConcurrentPushesOfOneBlob) {
   for (auto& t : pushers) t.join();
   EXPECT_EQ(created.load(), 8);
   EXPECT_EQ(Do("GET", "/v2/same/blobs/" + d).body, data);
+}
+
+int Connect(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Reads until `want` shows up or the peer closes.
+std::string ReadUntil(int fd, std::string_view want) {
+  std::string raw;
+  char buf[4096];
+  while (want.empty() || raw.find(want) == std::string::npos) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    raw.append(buf, static_cast<size_t>(n));
+  }
+  return raw;
+}
+
+TEST_F(ServerTest, ExpectContinueAndChunkedBodies) {
+  StartServer();
+  int fd = Connect(port_);
+  ASSERT_GE(fd, 0);
+  std::string d = DigestOf("payload");
+  ASSERT_TRUE(WriteAll(fd, StrCat("POST /v2/e/blobs/uploads/?digest=", d, " HTTP/1.1\r\nHost: h\r\n",
+                                  "Content-Length: 7\r\nExpect: 100-continue\r\n\r\n"),
+                       "head")
+                  .has_value());
+  EXPECT_EQ(ReadUntil(fd, "\r\n\r\n").rfind("HTTP/1.1 100 Continue", 0), 0u);
+  ASSERT_TRUE(WriteAll(fd, "payload", "body").has_value());
+  EXPECT_EQ(ReadUntil(fd, "\r\n\r\n").rfind("HTTP/1.1 201", 0), 0u);
+  // The same connection again, with a chunked body this time.
+  std::string d2 = DigestOf("hello world");
+  ASSERT_TRUE(WriteAll(fd, StrCat("POST /v2/e/blobs/uploads/?digest=", d2, " HTTP/1.1\r\nHost: h\r\n",
+                                  "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+                                  "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"),
+                       "chunked")
+                  .has_value());
+  EXPECT_EQ(ReadUntil(fd, "").rfind("HTTP/1.1 201", 0), 0u);
+  ::close(fd);
+  EXPECT_EQ(Do("GET", "/v2/e/blobs/" + d2).body, "hello world");
+}
+
+TEST_F(ServerTest, OversizedHeadersAreRefused) {
+  StartServer();
+  Reply r = Do("GET", "/v2/", "", {{"X-Big", std::string(70 << 10, 'x')}});
+  EXPECT_EQ(r.status, 431);
+}
+
+TEST_F(ServerTest, SilentClientsTimeOut) {
+  ServerOptions o;
+  o.addr = "127.0.0.1:0";
+  o.root = dir_.path() + "/root";
+  o.io_timeout_s = 1;
+  o.idle_timeout_s = 1;
+  o.access_log = [](std::string_view) {};
+  auto s = Server::Start(o);
+  ASSERT_TRUE(s.has_value());
+  server_ = std::move(*s);
+  port_ = server_->port();
+  thread_ = std::thread([this] { (void)server_->Run(false); });
+
+  auto t0 = std::chrono::steady_clock::now();
+  int idle = Connect(port_);
+  EXPECT_EQ(ReadUntil(idle, ""), "");  // closed without a word
+  ::close(idle);
+  // A body that stops halfway: the connection goes, and nothing is stored.
+  int stalled = Connect(port_);
+  std::string d = DigestOf(std::string(100, 'a'));
+  ASSERT_TRUE(WriteAll(stalled, StrCat("POST /v2/t/blobs/uploads/?digest=", d,
+                                       " HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n",
+                                       std::string(10, 'a')),
+                       "partial")
+                  .has_value());
+  ReadUntil(stalled, "");
+  ::close(stalled);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(8));
+  EXPECT_EQ(Do("HEAD", "/v2/t/blobs/" + d).status, 404);
+}
+
+TEST_F(ServerTest, StopEndsOpenConnections) {
+  StartServer();
+  int fd = Connect(port_);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(Do("GET", "/v2/").status, 200);  // the server is accepting
+  auto t0 = std::chrono::steady_clock::now();
+  server_->Stop();
+  thread_.join();
+  server_.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  EXPECT_EQ(ReadUntil(fd, ""), "");
+  ::close(fd);
 }
 
 TEST_F(ServerTest, BasicAuth) {
