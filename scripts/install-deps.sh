@@ -9,7 +9,7 @@ PKGS=(
   libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libexpected-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libarchive-dev libzstd-dev zlib1g-dev libsqlite3-dev libssl-dev   # images: layers, store, digests
-  libboost-dev libcrypt-dev   # registry: HTTP/TLS (Boost.Beast), htpasswd bcrypt
+  libboost-dev libcrypt-dev libcpptoml-dev   # registry: HTTP/TLS (Boost.Beast), bcrypt, registries.conf
   liblzma-dev libbz2-dev liblz4-dev   # the static berth links every filter libarchive offers
   musl-tools   # the per-container monitor and init: tiny static binaries
   clang libclang-rt-14-dev   # libFuzzer and sanitizers
@@ -20,6 +20,7 @@ PKGS=(
   util-linux iproute2 procps python3 uidmap fuse-overlayfs slirp4netns
   conmon catatonit   # interop tests: podman's monitor and its --init
   docker-registry apache2-utils   # interop: the distribution reference registry, htpasswd
+  debootstrap   # bench/registry.sh: the Debian image it pulls
 )
 missing=()
 for p in "${PKGS[@]}"; do

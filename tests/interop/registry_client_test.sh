@@ -399,6 +399,42 @@ EOF
   no_leftovers dst
 }
 
+# registries.conf: short names from the search list in order, mirrors before the registry,
+# blocked registries refused.
+t_registries_conf() {
+  registry 5209
+  busybox src busybox:latest
+  ok src push busybox "$REG/lib/busybox:1"
+  cat >"$W/registries.conf" <<EOF
+unqualified-search-registries = ["127.0.0.1:5211", "127.0.0.1:5209"]
+
+[[registry]]
+prefix = "example.invalid/team"
+location = "example.invalid/team"
+[[registry.mirror]]
+location = "127.0.0.1:5209/lib"
+insecure = true
+
+[[registry]]
+location = "blocked.invalid"
+blocked = true
+EOF
+  export CONTAINERS_REGISTRIES_CONF=$W/registries.conf
+  ok dst pull lib/busybox:1
+  [ "$OUT" = "127.0.0.1:5209/lib/busybox:1" ] || fail "short name pulled as \`$OUT\`: $ERR"
+  grep -q "127.0.0.1:5211" <<<"$ERR" || fail "the first search registry was not tried: $ERR"
+  ok dst run --rm lib/busybox:1 echo short
+  [ "$OUT" = short ] || fail "run by short name printed \`$OUT\`"
+  if grep -q "Pulling" <<<"$ERR"; then fail "run pulled again: $ERR"; fi
+  ok dst pull example.invalid/team/busybox:1
+  [ "$OUT" = "example.invalid/team/busybox:1" ] || fail "mirrored pull named \`$OUT\`"
+  grep -q "(mirror)" <<<"$ERR" || fail "the mirror was not used: $ERR"
+  bad "blocked" dst pull blocked.invalid/x:1
+  printf 'unqualified-search-registries = [\n' >"$W/broken.conf"
+  CONTAINERS_REGISTRIES_CONF=$W/broken.conf bad "broken.conf" dst pull lib/busybox:2
+  unset CONTAINERS_REGISTRIES_CONF
+}
+
 fn=t_$NAME
 declare -F "$fn" >/dev/null || { echo "registry_client_test.sh: no test \`$NAME\`" >&2; exit 2; }
 "$fn"

@@ -8,6 +8,7 @@
 #include "berth/base/file.h"
 #include "berth/registry/auth.h"
 #include "berth/registry/http_client.h"
+#include "berth/registry/registries_conf.h"
 
 namespace berth::registry {
 namespace {
@@ -150,6 +151,80 @@ TEST_F(AuthFileTest, BrokenFilesAreErrorsThatNameTheFile) {
   auto r2 = LookupCredentials(file_, "reg", "a");
   ASSERT_FALSE(r2.has_value());
   EXPECT_NE(r2.error().message().find("user:password"), std::string::npos) << r2.error().message();
+}
+
+}  // namespace
+}  // namespace berth::registry
+
+namespace berth::registry {
+namespace {
+
+TEST(RegistriesConfTest, SearchMirrorsAndBlocks) {
+  auto conf = RegistriesConf::Parse(R"(
+unqualified-search-registries = ["reg.internal:5000", "docker.io"]
+[[registry]]
+prefix = "docker.io"
+location = "docker.io"
+[[registry.mirror]]
+location = "mirror.internal/hub"
+insecure = true
+[[registry]]
+location = "bad.example"
+blocked = true
+[[registry]]
+prefix = "old.example/team"
+location = "new.example/people"
+insecure = true
+)",
+                                    "test.conf");
+  ASSERT_TRUE(conf.has_value()) << conf.error().message();
+  auto short_name = PullSources(*conf, "busybox");
+  ASSERT_TRUE(short_name.has_value()) << short_name.error().message();
+  ASSERT_EQ(short_name->size(), 3u);
+  EXPECT_EQ((*short_name)[0].reference.String(), "reg.internal:5000/busybox:latest");
+  EXPECT_EQ((*short_name)[1].reference.String(), "mirror.internal/hub/library/busybox:latest");
+  EXPECT_TRUE((*short_name)[1].mirror);
+  EXPECT_TRUE((*short_name)[1].insecure);
+  EXPECT_EQ((*short_name)[1].name.String(), "docker.io/library/busybox:latest");
+  EXPECT_EQ((*short_name)[2].reference.String(), "docker.io/library/busybox:latest");
+
+  auto rewritten = PullSources(*conf, "old.example/team/app@sha256:" + std::string(64, 'a'));
+  ASSERT_TRUE(rewritten.has_value());
+  ASSERT_EQ(rewritten->size(), 1u);
+  EXPECT_EQ((*rewritten)[0].reference.Name(), "new.example/people/app");
+  EXPECT_EQ((*rewritten)[0].name.Name(), "old.example/team/app");
+  // "old.example/teamwork" is not under the prefix "old.example/team"
+  EXPECT_EQ((*PullSources(*conf, "old.example/teamwork/x"))[0].reference.Name(),
+            "old.example/teamwork/x");
+
+  auto blocked = PullSources(*conf, "bad.example/x");
+  ASSERT_FALSE(blocked.has_value());
+  EXPECT_NE(blocked.error().message().find("blocked"), std::string::npos);
+  auto push = PushTarget(*conf, *oci::ParseReference("docker.io/library/busybox:1"));
+  ASSERT_TRUE(push.has_value());
+  EXPECT_EQ(push->reference.String(), "docker.io/library/busybox:1");  // no mirror for push
+}
+
+TEST(RegistriesConfTest, ErrorsNameTheFileAndField) {
+  auto broken = RegistriesConf::Parse("unqualified-search-registries = [\n", "x.conf");
+  ASSERT_FALSE(broken.has_value());
+  EXPECT_NE(broken.error().message().find("x.conf"), std::string::npos);
+  auto wrong = RegistriesConf::Parse("[[registry]]\nlocation = 5\n", "y.conf");
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_NE(wrong.error().message().find("registry[0].location"), std::string::npos)
+      << wrong.error().message();
+  auto v1 = RegistriesConf::Parse("[registries.search]\nregistries = ['a.io']\n", "v1.conf");
+  ASSERT_TRUE(v1.has_value()) << v1.error().message();
+  EXPECT_EQ(v1->search, std::vector<std::string>{"a.io"});
+  EXPECT_TRUE(RegistriesConf::LoadFile("/nonexistent/registries.conf").has_value());
+}
+
+TEST(RegistriesConfTest, QualifiedNames) {
+  EXPECT_TRUE(IsFullyQualified("reg:5000/a"));
+  EXPECT_TRUE(IsFullyQualified("localhost/a"));
+  EXPECT_TRUE(IsFullyQualified("docker.io/busybox"));
+  EXPECT_FALSE(IsFullyQualified("busybox"));
+  EXPECT_FALSE(IsFullyQualified("library/busybox:1"));
 }
 
 }  // namespace

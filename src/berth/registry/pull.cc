@@ -340,10 +340,12 @@ class Puller {
     if (first_error) return Unexpected(first_error->Wrap(StrCat("pull ", name)));
 
     BERTH_TRY_CTX(cs.Write(m.data, m.digest), ctx);
-    auto before = store_.Resolve(ref_.String());
-    BERTH_ASSIGN_OR_RETURN_CTX(result.image, store_.AddImage(m.digest, {ref_.String()}),
+    std::string record = options_.record_as ? options_.record_as->String() : ref_.String();
+    auto before = store_.Resolve(record);
+    BERTH_ASSIGN_OR_RETURN_CTX(result.image, store_.AddImage(m.digest, {record}),
                                StrCat("pull ", name));
     result.up_to_date = before.has_value() && before->id == result.image.id;
+    result.name = record;
     return result;
   }
 
@@ -360,6 +362,24 @@ Result<PullResult> Pull(image::ImageStore& store, const oci::Reference& referenc
                         const PullOptions& options) {
   Puller p(store, reference, options);
   return p.Run();
+}
+
+Result<PullResult> PullByName(image::ImageStore& store, std::string_view text,
+                              const RegistriesConf& conf, const PullOptions& options) {
+  BERTH_ASSIGN_OR_RETURN(std::vector<PullSource> sources, PullSources(conf, text));
+  std::vector<std::string> failures;
+  for (const auto& src : sources) {
+    PullOptions o = options;
+    o.record_as = src.name;
+    if (src.insecure && !o.registry.tls_verify.has_value()) o.registry.tls_verify = false;
+    if (options.on_try) options.on_try(src);
+    auto r = Pull(store, src.reference, o);
+    if (r.has_value() || sources.size() == 1) return r;
+    failures.push_back(StrCat(src.reference.String(), src.mirror ? " (mirror)" : "", ": ",
+                              r.error().message()));
+  }
+  return Fail(ErrorCode::kNotFound, StrCat("pull ", Quote(text), ": every source failed:\n  ",
+                                           Join(failures, "\n  ")));
 }
 
 }  // namespace berth::registry

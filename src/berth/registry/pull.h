@@ -19,6 +19,7 @@
 #include "berth/oci/image.h"
 #include "berth/oci/reference.h"
 #include "berth/registry/client.h"
+#include "berth/registry/registries_conf.h"
 
 namespace berth::registry {
 
@@ -39,16 +40,28 @@ struct PullOptions {
   std::optional<oci::Platform> platform;  // default: the host's
   int parallel = 3;
   TransferProgress progress;
+  // The name the image gets (default: the reference pulled); a mirror's image keeps the name
+  // the user asked for.
+  std::optional<oci::Reference> record_as;
+  // PullByName: told about each place it tries.
+  std::function<void(const PullSource& source)> on_try;
 };
 
 struct PullResult {
   image::ImageRecord image;
+  std::string name;    // the image's name in the store (normalized reference)
   std::string digest;  // what the reference resolved to (the index's digest for an index)
   bool up_to_date = false;  // the store had this image under this name already
 };
 
 Result<PullResult> Pull(image::ImageStore& store, const oci::Reference& reference,
                         const PullOptions& options);
+// Pulls what the user typed: a short name from each search registry in turn, mirrors before
+// the registry itself (registries.conf); the first that works wins, and when none does the
+// error lists every attempt. An insecure entry allows plain HTTP unless options.registry
+// says otherwise.
+Result<PullResult> PullByName(image::ImageStore& store, std::string_view text,
+                              const RegistriesConf& conf, const PullOptions& options);
 
 struct PushOptions {
   RegistryConfig registry;

@@ -76,8 +76,9 @@ void AddContainerFileCommands(CLI::App* parent, bool in_group, Registry& r);  //
 void AddImageCommands(CLI::App* parent, bool in_group, Registry& r);
 // pull, push (also under `image`), login, logout (top level only): from AddImageCommands.
 void AddRegistryClientCommands(CLI::App* parent, bool in_group, Registry& r);
-// run/create's --pull POLICY (always, missing, newer, never) for `image`.
-Status PullForRun(Context& ctx, const std::string& image, const std::string& policy);
+// run/create's --pull POLICY (always, missing, newer, never) for `image`; returns the name
+// to create the container from (a short name becomes the name it was found or pulled under).
+Result<std::string> PullForRun(Context& ctx, const std::string& image, const std::string& policy);
 void AddVolumeCommands(CLI::App* parent, Registry& r);  // group only
 void AddRegistryCommands(CLI::App* parent, Registry& r);  // group only: serve
 void AddSystemCommands(CLI::App* parent, bool in_group, Registry& r);

@@ -140,22 +140,28 @@ Result<oci::Platform> ParsePlatform(const std::string& text) {
 Result<registry::PullResult> DoPull(engine::Engine& eng, const std::string& name,
                                     const registry::RegistryConfig& config,
                                     const std::string& platform, bool quiet) {
-  BERTH_ASSIGN_OR_RETURN(oci::Reference ref, oci::ParseReference(name));
+  BERTH_ASSIGN_OR_RETURN(registry::RegistriesConf conf, registry::RegistriesConf::Load());
   registry::PullOptions o;
   o.registry = config;
   BERTH_ASSIGN_OR_RETURN(o.platform, ParsePlatform(platform));
   auto printer = std::make_shared<ProgressPrinter>(quiet);
   o.progress = [printer](const registry::TransferEvent& e) { (*printer)(e); };
-  if (!quiet)
-    std::fprintf(stderr, "%s: Pulling from %s\n",
+  o.on_try = [quiet](const registry::PullSource& src) {
+    if (quiet) return;
+    const oci::Reference& ref = src.reference;
+    std::fprintf(stderr, "%s: Pulling from %s%s\n",
                  (ref.digest.empty() ? ref.tag : ref.digest).c_str(),
-                 (ref.domain == "docker.io" ? ref.path : ref.Name()).c_str());
-  BERTH_ASSIGN_OR_RETURN(registry::PullResult res, registry::Pull(eng.images(), ref, o));
+                 (ref.domain == "docker.io" ? ref.path : ref.Name()).c_str(),
+                 src.mirror ? " (mirror)" : "");
+  };
+  BERTH_ASSIGN_OR_RETURN(registry::PullResult res, registry::PullByName(eng.images(), name, conf, o));
   if (!quiet) {
+    std::string familiar = res.name;
+    if (auto r = oci::ParseReference(res.name); r.has_value()) familiar = r->Familiar();
     std::fprintf(stderr, "Digest: %s\n", res.digest.c_str());
     std::fprintf(stderr, "Status: %s for %s\n",
                  res.up_to_date ? "Image is up to date" : "Downloaded newer image",
-                 ref.Familiar().c_str());
+                 familiar.c_str());
   }
   return res;
 }
@@ -190,21 +196,27 @@ Result<std::string> LoginKey(std::string server) {
 
 }  // namespace
 
-Status PullForRun(Context& ctx, const std::string& image, const std::string& policy) {
-  if (policy == "never") return Ok();
+Result<std::string> PullForRun(Context& ctx, const std::string& image, const std::string& policy) {
+  if (policy == "never") return image;
   if (policy != "missing" && policy != "always" && policy != "newer")
     return InvalidArgument(StrCat("--pull: expected always, missing, newer or never, got ",
                                   Quote(policy)));
   BERTH_ASSIGN_OR_RETURN(engine::Engine * eng, ctx.Engine());
   if (policy == "missing") {
-    if (eng->images().Resolve(image).has_value()) return Ok();
-    if (oci::LooksLikeIdPrefix(image)) return Ok();  // an id is never pulled; Create says so
-    auto ref = oci::ParseReference(image);
-    if (!ref.has_value()) return Ok();  // Create reports the bad name
-    std::fprintf(stderr, "Unable to find image '%s' locally\n", ref->Familiar().c_str());
+    if (eng->images().Resolve(image).has_value()) return image;
+    if (oci::LooksLikeIdPrefix(image)) return image;  // an id is never pulled; Create says so
+    if (!oci::ParseReference(image).has_value()) return image;  // Create reports the bad name
+    // A short name may have been pulled from any search registry before.
+    BERTH_ASSIGN_OR_RETURN(registry::RegistriesConf conf, registry::RegistriesConf::Load());
+    BERTH_ASSIGN_OR_RETURN(auto sources, registry::PullSources(conf, image));
+    for (const auto& s : sources)
+      if (eng->images().Resolve(s.name.String()).has_value()) return s.name.String();
+    std::fprintf(stderr, "Unable to find image '%s' locally\n",
+                 oci::ParseReference(image)->Familiar().c_str());
   }
-  BERTH_TRY(DoPull(*eng, image, registry::RegistryConfig{}, "", false));
-  return Ok();
+  BERTH_ASSIGN_OR_RETURN(registry::PullResult res,
+                         DoPull(*eng, image, registry::RegistryConfig{}, "", false));
+  return res.name;
 }
 
 void AddRegistryClientCommands(CLI::App* parent, bool in_group, Registry& r) {
@@ -237,7 +249,7 @@ void AddRegistryClientCommands(CLI::App* parent, bool in_group, Registry& r) {
       for (const auto& n : names) {
         BERTH_ASSIGN_OR_RETURN(registry::PullResult res,
                                DoPull(*eng, n, config, f->platform, f->quiet));
-        Print(f->quiet ? res.image.id.substr(7) + "\n" : oci::ParseReference(n)->String() + "\n");
+        Print(f->quiet ? res.image.id.substr(7) + "\n" : res.name + "\n");
       }
       return 0;
     });
@@ -268,9 +280,13 @@ void AddRegistryClientCommands(CLI::App* parent, bool in_group, Registry& r) {
           return InvalidArgument(StrCat("push ", Quote(f->image), ": give a destination NAME[:TAG]"));
         dest_text = ref->String();
       }
-      BERTH_ASSIGN_OR_RETURN(oci::Reference dest, oci::ParseReference(dest_text));
+      BERTH_ASSIGN_OR_RETURN(oci::Reference named, oci::ParseReference(dest_text));
+      BERTH_ASSIGN_OR_RETURN(registry::RegistriesConf conf, registry::RegistriesConf::Load());
+      BERTH_ASSIGN_OR_RETURN(registry::PullSource target, registry::PushTarget(conf, named));
+      const oci::Reference& dest = target.reference;
       registry::PushOptions o;
       o.registry = config;
+      if (target.insecure && !o.registry.tls_verify.has_value()) o.registry.tls_verify = false;
       if (!f->chunk_size.empty()) {
         BERTH_ASSIGN_OR_RETURN(o.chunk_size, ParseInt64(f->chunk_size, "--chunk-size"));
         if (o.chunk_size <= 0) return InvalidArgument("--chunk-size: must be positive");

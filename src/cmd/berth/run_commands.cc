@@ -276,7 +276,7 @@ void AddRunCommands(CLI::App* parent, bool /*in_group*/, Registry& r) {
         sub,
         [sub, f, run, &ctx]() -> Result<int> {
           BERTH_ASSIGN_OR_RETURN(engine::RunConfig c, BuildConfig(*f, sub->remaining()));
-          BERTH_TRY(PullForRun(ctx, c.image, c.pull));
+          BERTH_ASSIGN_OR_RETURN(c.image, PullForRun(ctx, c.image, c.pull));
           BERTH_ASSIGN_OR_RETURN(engine::Engine * eng, ctx.Engine());
           if (!run) {
             auto rec = eng->Create(c);
