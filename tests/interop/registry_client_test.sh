@@ -118,6 +118,14 @@ t_push_pull_run() {
   ok src push "$REG/test/busybox:1"
   grep -q "digest: sha256:" <<<"$ERR" || fail "push printed no digest: $ERR"
   [ "$(curl -s "http://$REG/v2/test/busybox/tags/list" | jq -r '.tags[0]')" = 1 ] || fail "tag not in the registry"
+  # the imported image's layer is a plain tar in the store: it goes out gzip-compressed
+  local mt; mt=$(curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "http://$REG/v2/test/busybox/manifests/1" | jq -r '.layers[0].mediaType')
+  [[ $mt == *gzip ]] || fail "pushed layer media type $mt, expected gzip"
+  ok src push --compression-format zstd busybox "$REG/test/zstd:1"
+  ok src push --compression-format none busybox "$REG/test/plain:1"
+  bad "compression-format" src push --compression-format lz4 busybox "$REG/test/x:1"
   ok src push "$REG/test/busybox:1"
   grep -q "Already exists" <<<"$ERR" || fail "second push uploaded again: $ERR"
 
@@ -137,6 +145,9 @@ t_push_pull_run() {
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
     "http://$REG/v2/test/busybox/manifests/1" | tr -d '\r' | awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}')
   ok dig pull -q "$REG/test/busybox@$d"
+  ok dig pull -q "$REG/test/zstd:1"
+  ok dig run --rm "$REG/test/zstd:1" true
+  ok dig pull -q "$REG/test/plain:1"
   ok dig run --rm "$REG/test/busybox@$d" true
   # run --pull: missing pulls, never refuses, always pulls again
   ok runp run --rm "$REG/test/busybox:1" echo auto

@@ -339,4 +339,21 @@ Result<PackResult> PackEntry(int parent_fd, const std::string& name, const ByteS
   return r;
 }
 
+Result<PackResult> CompressLayer(int fd, const ByteSink& sink, const PackOptions& options) {
+  TarOutput out(sink, options.compression);
+  BERTH_TRY(out.Init());
+  std::vector<char> buf(1 << 20);
+  while (true) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoFail("read the layer to compress");
+    }
+    if (n == 0) break;
+    BERTH_TRY(out.Write(buf.data(), static_cast<size_t>(n)));
+  }
+  BERTH_TRY(out.Finish());
+  return out.Result();
+}
+
 }  // namespace berth::image

@@ -38,4 +38,9 @@ Result<PackResult> PackTree(const std::string& dir, const ByteSink& sink,
 Result<PackResult> PackEntry(int parent_fd, const std::string& name, const ByteSink& sink,
                              const PackOptions& options = {});
 
+// Compresses an existing uncompressed layer read from `fd` (from its current offset to the
+// end) into `sink`: a push of a layer stored as a plain tar sends it gzip-compressed, as
+// docker and podman do. diff_id is the digest of the input.
+Result<PackResult> CompressLayer(int fd, const ByteSink& sink, const PackOptions& options = {});
+
 }  // namespace berth::image

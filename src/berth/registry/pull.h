@@ -67,6 +67,9 @@ struct PushOptions {
   RegistryConfig registry;
   int parallel = 3;
   int64_t chunk_size = 0;  // > 0: upload blobs in PATCH requests of this size
+  // Layers stored as plain tars are sent compressed this way (kNone: as stored); the
+  // manifest pushed then names the compressed blobs.
+  oci::Compression compression = oci::Compression::kGzip;
   TransferProgress progress;
 };
 

@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "berth/base/strings.h"
+#include "berth/image/digest.h"
+#include "berth/image/layer_pack.h"
 #include "berth/registry/pull.h"
 
 namespace berth::registry {
@@ -29,19 +31,44 @@ Result<PushResult> Push(image::ImageStore& store, const image::ImageRecord& img,
   BERTH_ASSIGN_OR_RETURN_CTX(std::string data, cs.Read(img.manifest_digest, 4 << 20), ctx);
   BERTH_ASSIGN_OR_RETURN_CTX(oci::Manifest manifest,
                              oci::ParseManifest(data, StrCat("manifest ", img.manifest_digest)), ctx);
-  if (!dest.digest.empty() && dest.digest != img.manifest_digest)
-    return InvalidArgument(StrCat(ctx, ": the image's manifest is ", img.manifest_digest,
-                                  ", not the digest the destination names"));
   std::string media_type =
       manifest.media_type.empty() ? std::string(oci::media::kOciManifest) : manifest.media_type;
+  bool docker_manifest = media_type == oci::media::kDockerManifest;
+  if (docker_manifest && options.compression == oci::Compression::kZstd)
+    return InvalidArgument(StrCat(ctx, ": zstd layers need an OCI manifest; this image has a "
+                                       "Docker schema 2 manifest (use --compression-format gzip)"));
 
+  // blobs[0] is the config, blobs[i + 1] layer i; a plain-tar layer is replaced by its
+  // compressed form before upload.
   std::vector<oci::Descriptor> blobs;
   blobs.push_back(manifest.config);
-  for (const auto& l : manifest.layers) {
-    bool dup = false;
-    for (const auto& b : blobs) dup = dup || b.digest == l.digest;
-    if (!dup) blobs.push_back(l);
-  }
+  for (const auto& l : manifest.layers) blobs.push_back(l);
+  auto compress = [&](oci::Descriptor& b) -> Status {
+    auto kind = oci::LayerCompression(b.media_type);
+    if (!kind.has_value() || *kind != oci::Compression::kNone ||
+        options.compression == oci::Compression::kNone)
+      return Ok();
+    std::string bctx = StrCat("compress layer ", b.digest);
+    BERTH_ASSIGN_OR_RETURN_CTX(UniqueFd in, cs.OpenBlob(b.digest), bctx);
+    BERTH_ASSIGN_OR_RETURN_CTX(image::BlobWriter w, cs.NewWriter(), bctx);
+    image::PackOptions po;
+    po.compression = options.compression;
+    BERTH_ASSIGN_OR_RETURN_CTX(
+        image::PackResult r,
+        image::CompressLayer(in.get(), [&](const void* d, size_t n) { return w.Write(d, n); }, po),
+        bctx);
+    if (r.diff_id != b.digest)
+      return Fail(ErrorCode::kInternal, StrCat(bctx, ": the stored blob hashes to ", r.diff_id));
+    BERTH_TRY_CTX(w.Commit(r.digest, r.size), bctx);
+    bool zstd = options.compression == oci::Compression::kZstd;
+    b.media_type = std::string(docker_manifest ? oci::media::kDockerLayerGzip
+                               : zstd          ? oci::media::kOciLayerZstd
+                                               : oci::media::kOciLayerGzip);
+    b.digest = r.digest;
+    b.size = r.size;
+    return Ok();
+  };
+
   // Other repositories of the same registry that hold this image: blobs can be mounted.
   std::vector<std::string> mount_from;
   for (const auto& n : img.names) {
@@ -58,8 +85,9 @@ Result<PushResult> Push(image::ImageStore& store, const image::ImageRecord& img,
   };
   for (const auto& b : blobs) emit(ShortDigest(b.digest), TransferEvent::State::kWaiting, 0, b.size);
 
-  auto push_blob = [&](RegistryClient& client, const oci::Descriptor& b) -> Status {
-    std::string id = ShortDigest(b.digest);
+  auto push_blob = [&](RegistryClient& client, oci::Descriptor& b) -> Status {
+    std::string id = ShortDigest(b.digest);  // the line keeps its name when compressed
+    BERTH_TRY(compress(b));
     std::string bctx = StrCat("blob ", b.digest);
     BERTH_ASSIGN_OR_RETURN_CTX(bool present, client.HasBlob(dest.path, b.digest), bctx);
     if (present) {
@@ -118,6 +146,18 @@ Result<PushResult> Push(image::ImageStore& store, const image::ImageRecord& img,
   for (auto& t : threads) t.join();
   if (first_error) return Unexpected(first_error->Wrap(ctx));
 
+  bool rewritten = false;
+  for (size_t i = 0; i < manifest.layers.size(); ++i) {
+    rewritten = rewritten || manifest.layers[i].digest != blobs[i + 1].digest;
+    manifest.layers[i] = blobs[i + 1];
+  }
+  if (rewritten) {
+    data = oci::ToJson(manifest).dump();
+    BERTH_TRY_CTX(cs.Write(data), ctx);
+  }
+  if (!dest.digest.empty() && dest.digest != image::DigestOf(data))
+    return InvalidArgument(StrCat(ctx, ": the manifest to push is ", image::DigestOf(data),
+                                  ", not the digest the destination names"));
   std::string reference = dest.digest.empty() ? dest.tag : dest.digest;
   PushResult result;
   BERTH_ASSIGN_OR_RETURN_CTX(result.digest,

@@ -258,7 +258,7 @@ void AddRegistryClientCommands(CLI::App* parent, bool in_group, Registry& r) {
   if (CLI::App* sub = r.Add(parent, "push", "upload an image to a registry")) {
     struct Flags {
       RegistryFlags reg;
-      std::string image, destination, chunk_size, digestfile;
+      std::string image, destination, chunk_size, digestfile, compression = "gzip";
       bool quiet = false;
     };
     auto f = std::make_shared<Flags>();
@@ -268,6 +268,8 @@ void AddRegistryClientCommands(CLI::App* parent, bool in_group, Registry& r) {
     sub->add_option("--chunk-size", f->chunk_size,
                     "upload blobs in chunks of this many bytes (default: in one request)");
     sub->add_option("--digestfile", f->digestfile, "write the manifest's digest to this file");
+    sub->add_option("--compression-format", f->compression,
+                    "gzip, zstd or none: how layers stored uncompressed are sent (default gzip)");
     AddRegistryFlags(sub, f->reg);
     r.Push(sub, [f, &ctx]() -> Result<int> {
       BERTH_ASSIGN_OR_RETURN(registry::RegistryConfig config, ConfigFrom(f->reg));
@@ -290,6 +292,16 @@ void AddRegistryClientCommands(CLI::App* parent, bool in_group, Registry& r) {
       if (!f->chunk_size.empty()) {
         BERTH_ASSIGN_OR_RETURN(o.chunk_size, ParseInt64(f->chunk_size, "--chunk-size"));
         if (o.chunk_size <= 0) return InvalidArgument("--chunk-size: must be positive");
+      }
+      if (f->compression == "gzip") {
+        o.compression = oci::Compression::kGzip;
+      } else if (f->compression == "zstd") {
+        o.compression = oci::Compression::kZstd;
+      } else if (f->compression == "none") {
+        o.compression = oci::Compression::kNone;
+      } else {
+        return InvalidArgument(StrCat("--compression-format: expected gzip, zstd or none, got ",
+                                      Quote(f->compression)));
       }
       auto printer = std::make_shared<ProgressPrinter>(f->quiet);
       o.progress = [printer](const registry::TransferEvent& e) { (*printer)(e); };
