@@ -139,6 +139,13 @@ t_skopeo() {
   "${SKOPEO[@]}" copy --src-tls-verify=false "docker://$reg/test/busybox:v1" "oci:$STATE/back:latest" ||
     fail "skopeo pull"
   check_pulled "$STATE/back"
+  # the Docker schema 2 format as well: the manifest comes back with its own media type
+  "${SKOPEO[@]}" copy -q --format v2s2 --dest-tls-verify=false "oci:$STATE/image:latest" \
+    "docker://$reg/test/busybox:docker" || fail "skopeo push as v2s2"
+  local mt
+  mt=$("${SKOPEO[@]}" inspect --raw --tls-verify=false "docker://$reg/test/busybox:docker" | jq -r .mediaType)
+  [ "$mt" = application/vnd.docker.distribution.manifest.v2+json ] || fail "v2s2 media type: $mt"
+  curl -fsS -X DELETE "http://$reg/v2/test/busybox/manifests/docker" >/dev/null || fail "delete tag docker"
   # a blob mount across repositories, then the catalog
   "${SKOPEO[@]}" copy --src-tls-verify=false --dest-tls-verify=false \
     "docker://$reg/test/busybox:latest" "docker://$reg/other/copy:latest" || fail "registry-to-registry copy"

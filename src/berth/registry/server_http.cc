@@ -15,13 +15,13 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -144,11 +144,15 @@ struct Server::Impl {
   uint16_t port = 0;
 
   std::mutex mu;
-  std::condition_variable idle;
-  int active = 0;
   bool stopping = false;
   uint64_t next_id = 0;
   std::map<uint64_t, std::function<void()>> closers;  // one per live connection
+  // Connection threads are joined, never detached: a detached thread could still be
+  // unlocking `mu` while the server is destroyed. Finished ones are joined at the next
+  // accept, the rest when the server stops.
+  std::map<uint64_t, std::thread> workers;
+  std::vector<uint64_t> finished;
+  void JoinWorkers();
 
   void Accept();
   void StopNow();
@@ -373,18 +377,30 @@ void Server::Impl::ServeConnection(net::io_context& cio, tcp::socket sock) {
 }
 
 void Server::Impl::Spawn(std::unique_ptr<net::io_context> cio, tcp::socket sock) {
-  {
-    std::lock_guard lock(mu);
-    if (stopping || active >= opts.max_connections) return;  // `sock` closes
-    ++active;
+  std::lock_guard lock(mu);
+  for (uint64_t id : finished) {
+    workers[id].join();  // returning already: it only had to release `mu`
+    workers.erase(id);
   }
-  std::thread([this, cio = std::move(cio), sock = std::move(sock)]() mutable {
+  finished.clear();
+  if (stopping || workers.size() >= static_cast<size_t>(opts.max_connections)) return;
+  uint64_t id = next_id++;
+  workers.emplace(id, std::thread([this, id, cio = std::move(cio), sock = std::move(sock)]() mutable {
     ServeConnection(*cio, std::move(sock));
     cio.reset();
     std::lock_guard lock(mu);
-    --active;
-    idle.notify_all();  // under the lock: Run() may destroy `this` once active is 0
-  }).detach();
+    finished.push_back(id);
+  }));
+}
+
+void Server::Impl::JoinWorkers() {
+  std::map<uint64_t, std::thread> all;
+  {
+    std::lock_guard lock(mu);
+    all.swap(workers);
+    finished.clear();
+  }
+  for (auto& [id, t] : all) t.join();
 }
 
 void Server::Impl::Accept() {
@@ -476,8 +492,7 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() {
   if (!impl_) return;
   impl_->StopNow();
-  std::unique_lock lock(impl_->mu);
-  impl_->idle.wait(lock, [&] { return impl_->active == 0; });
+  impl_->JoinWorkers();
 }
 
 uint16_t Server::port() const { return impl_->port; }
@@ -492,8 +507,7 @@ Status Server::Run(bool stop_on_signals) {
   }
   s.Accept();
   s.ioc.run();
-  std::unique_lock lock(s.mu);
-  s.idle.wait(lock, [&] { return s.active == 0; });
+  s.JoinWorkers();  // StopNow closed their connections
   return Ok();
 }
 
