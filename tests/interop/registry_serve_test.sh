@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2015  # `[ ] && grep || fail` means "all of these, or report"
 # registry_serve_test.sh - `berth registry serve` against real clients: skopeo and podman
 # push to it and pull from it, over HTTP, with basic auth and over TLS.
 #
@@ -47,8 +48,8 @@ start_server() {
     2>"$STATE/server.log" &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
-  local i
-  for i in $(seq 100); do
+  local _
+  for _ in $(seq 100); do
     grep -q 'berth registry: serving' "$STATE/server.log" 2>/dev/null && return 0
     kill -0 "$SERVER_PID" 2>/dev/null || fail "server exited: $(cat "$STATE/server.log")"
     sleep 0.1
@@ -59,8 +60,8 @@ start_server() {
 # stop_server: SIGTERM must end it cleanly (exit 0) within a few seconds.
 stop_server() {
   kill -TERM "$SERVER_PID"
-  local rc=0 i
-  for i in $(seq 50); do
+  local rc=0 _
+  for _ in $(seq 50); do
     kill -0 "$SERVER_PID" 2>/dev/null || break
     sleep 0.1
   done
