@@ -266,6 +266,13 @@ t_concurrent() {
     "oci:$STATE/back:latest" || fail "pull after the race"
   check_pulled "$STATE/back"
   stop_server
+  # everything is on disk: a new server over the same root serves the same image
+  start_server $port
+  rm -rf -- "$STATE/back"
+  "${SKOPEO[@]}" copy --src-tls-verify=false "docker://$reg/race/busybox:latest" \
+    "oci:$STATE/back:latest" || fail "pull after a restart"
+  check_pulled "$STATE/back"
+  stop_server
 }
 
 t_bad_flags() {
