@@ -79,6 +79,7 @@ Result<std::string> EnsureLayerLocked(ImageStore& store, std::string_view parent
   opts.detect_compression = true;  // archives mislabel compression; the magic decides
   opts.compression = comp;
   opts.overlay_whiteouts = true;
+  opts.pipeline = true;
   auto res = source != nullptr
                  ? UnpackLayer(*source, tmp, opts)
                  : UnpackLayerFile(store.content().BlobPath(layer.digest), tmp, opts);

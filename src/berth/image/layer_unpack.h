@@ -32,6 +32,9 @@ struct UnpackOptions {
   // whiteout), and nothing existing is replaced by an entry of the other kind (directory vs
   // non-directory), so no directory tree is ever deleted.
   bool plain_copy = false;
+  // Decompress and hash in a second thread, ahead of the unpack (for large layers: pull,
+  // load). The source is then called from that thread.
+  bool pipeline = false;
   // Refuse a decompressed stream larger than this (a decompression bomb).
   int64_t max_uncompressed = int64_t{64} << 30;
 };
