@@ -78,7 +78,10 @@ Status WriteExistingAt(int dirfd, const std::string& path, std::string_view data
 
 Status AtomicWriteFile(const std::string& path, std::string_view data, mode_t mode,
                        Durability durability) {
-  std::string tmp = StrCat(path, ".tmp.", static_cast<int64_t>(::getpid()));
+  // Per thread, not per process: threads of one process (the registry server) may write the
+  // same path at once, and each rename must move a whole file of its own.
+  std::string tmp = StrCat(path, ".tmp.", static_cast<int64_t>(::getpid()), ".",
+                           static_cast<int64_t>(::gettid()));
   {
     BERTH_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
     auto st = WriteAll(fd.get(), data, tmp);

@@ -157,6 +157,10 @@ std::vector<Challenge> ParseWwwAuthenticate(std::string_view h) {
     skip_ws();
     if (i >= h.size()) break;
     std::string word = token();
+    if (word.empty()) {  // a stray '=': skip it
+      ++i;
+      continue;
+    }
     size_t save = i;
     while (i < h.size() && h[i] == ' ') ++i;
     if (i < h.size() && h[i] == '=' && !out.empty()) {

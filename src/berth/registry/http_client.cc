@@ -79,6 +79,9 @@ Result<Url> Url::Parse(std::string_view text) {
     if (colon != std::string_view::npos) u.port = std::string(authority.substr(colon + 1));
   }
   if (u.host.empty()) return bad("no host");
+  for (char ch : u.host)
+    if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f || ch == '[' || ch == ']')
+      return bad("bad characters in the host");
   if (u.port.empty()) u.port = u.scheme == "https" ? "443" : "80";
   if (u.port.size() > 5 || !std::all_of(u.port.begin(), u.port.end(), ::isdigit) ||
       std::stoi(u.port) == 0 || std::stoi(u.port) > 65535)
