@@ -239,7 +239,7 @@ b = bytearray(open(p, 'rb').read())
 b[len(b) // 2] ^= 0xff
 open(p, 'wb').write(b)
 EOF
-  bad "digest mismatch|invalid|corrupt|crc|data error|Damaged|truncated|error" dst pull "$REG/bad/busybox:1"
+  bad "digest mismatch|invalid|corrupt|gzip stream|incorrect|truncated" dst pull "$REG/bad/busybox:1"
   grep -q "layer $layer" <<<"$ERR" || fail "the error does not name the layer: $ERR"
   ok dst images -q
   [ -z "$OUT" ] || fail "an image is visible after a failed pull: $OUT"
@@ -444,6 +444,98 @@ EOF
   printf 'unqualified-search-registries = [\n' >"$W/broken.conf"
   CONTAINERS_REGISTRIES_CONF=$W/broken.conf bad "broken.conf" dst pull lib/busybox:2
   unset CONTAINERS_REGISTRIES_CONF
+}
+
+# The bearer-token flow: a token server in front of docker-registry (a small proxy that
+# demands `Authorization: Bearer` tokens carrying the request's scope, issued by its /token
+# endpoint to alice only). berth answers the challenges, asks for pull or pull,push scopes.
+t_bearer_token() {
+  registry 5213
+  local backend=$REG
+  python3 - "$backend" <<'EOF' &
+import base64, http.client, http.server, json, re, socketserver, sys, urllib.parse
+backend = sys.argv[1]
+REALM = 'http://127.0.0.1:5212/token'
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    def log_message(self, *a): pass
+    def reply(self, code, body=b'', headers=()):
+        self.send_response(code)
+        for k, v in headers: self.send_header(k, v)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def token(self):
+        q = urllib.parse.urlparse(self.path).query
+        scopes = urllib.parse.parse_qs(q).get('scope', [])
+        auth = self.headers.get('Authorization', '')
+        if auth != 'Basic ' + base64.b64encode(b'alice:s3cret').decode():
+            return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}')
+        tok = base64.urlsafe_b64encode(json.dumps(scopes).encode()).decode()
+        self.reply(200, json.dumps({'token': tok}).encode(), [('Content-Type', 'application/json')])
+    def handle_any(self):
+        if self.path.startswith('/token'): return self.token()
+        m = re.match(r'^/v2/(.+?)/(manifests|blobs|tags)/', self.path)
+        need = None
+        if m:
+            action = 'pull' if self.command in ('GET', 'HEAD') else 'push'
+            need = (m.group(1), action)
+        auth = self.headers.get('Authorization', '')
+        ok = False
+        if auth.startswith('Bearer '):
+            try:
+                granted = json.loads(base64.urlsafe_b64decode(auth[7:]))
+            except Exception:
+                granted = []
+            if need is None:
+                ok = True
+            else:
+                for s in granted:
+                    for one in s.split(' '):
+                        parts = one.split(':')
+                        if len(parts) == 3 and parts[1] == need[0] and need[1] in parts[2].split(','):
+                            ok = True
+        if not ok:
+            scope = '' if need is None else ',scope="repository:%s:%s"' % (need[0], 'pull' if need[1] == 'pull' else 'pull,push')
+            body = self.rfile.read(int(self.headers.get('Content-Length', 0) or 0))
+            return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"token needed"}]}',
+                              [('WWW-Authenticate', 'Bearer realm="%s",service="reg"%s' % (REALM, scope))])
+        body = self.rfile.read(int(self.headers.get('Content-Length', 0) or 0))
+        c = http.client.HTTPConnection(backend)
+        hdrs = {k: v for k, v in self.headers.items() if k.lower() not in ('authorization', 'connection')}
+        c.request(self.command, self.path, body=body if body else None, headers=hdrs)
+        r = c.getresponse()
+        data = r.read() if self.command != 'HEAD' else b''
+        self.send_response(r.status)
+        for k, v in r.getheaders():
+            if k.lower() in ('content-length', 'connection', 'transfer-encoding'): continue
+            self.send_header(k, v)
+        self.send_header('Content-Length', r.getheader('Content-Length', str(len(data))) if self.command == 'HEAD' else str(len(data)))
+        self.end_headers()
+        if self.command != 'HEAD': self.wfile.write(data)
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+S(('127.0.0.1', 5212), H).serve_forever()
+EOF
+  PIDS+=($!)
+  local i; for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:5212/v2/ && break; sleep 0.1; done
+  REG=127.0.0.1:5212
+  local A=(--authfile "$W/auth.json")
+  busybox src busybox:latest
+  bad "credentials|unauthorized|rejected" src push "${A[@]}" busybox "$REG/tok/busybox:1"
+  bad "credentials|rejected" src login "${A[@]}" -u alice -p wrong "$REG"
+  ok src login "${A[@]}" -u alice -p s3cret "$REG"
+  ok src tag busybox "$REG/tok/busybox:1"
+  ok src push "${A[@]}" "$REG/tok/busybox:1"
+  ok src tag busybox "$REG/tok/other:1"
+  ok src push "${A[@]}" "$REG/tok/other:1"   # mounts from tok/busybox: a two-repository scope
+  grep -q "Mounted" <<<"$ERR" || fail "no mount through the token server: $ERR"
+  ok dst pull "${A[@]}" "$REG/tok/other:1"
+  ok dst run --rm "$REG/tok/other:1" echo with-token
+  [ "$OUT" = with-token ] || fail "run printed \`$OUT\`"
+  bad "credentials|unauthorized|UNAUTHORIZED" dst2 pull --authfile "$W/none.json" "$REG/tok/other:1"
+  no_leftovers dst2
 }
 
 fn=t_$NAME

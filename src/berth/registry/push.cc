@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "berth/base/log.h"
 #include "berth/base/strings.h"
 #include "berth/image/digest.h"
 #include "berth/image/layer_pack.h"
@@ -100,6 +101,8 @@ Result<PushResult> Push(image::ImageStore& store, const image::ImageRecord& img,
         emit(id, TransferEvent::State::kMounted, b.size, b.size);
         return Ok();
       }
+      // Not fatal: the blob is uploaded instead.
+      if (!mounted.has_value()) log::Debug(mounted.error().message());
     }
     BERTH_ASSIGN_OR_RETURN_CTX(UniqueFd fd, cs.OpenBlob(b.digest), bctx);
     struct stat st;
