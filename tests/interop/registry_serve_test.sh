@@ -275,6 +275,35 @@ t_concurrent() {
   stop_server
 }
 
+# The docker client's registry commands that work without a daemon (`docker manifest`, which
+# probes HTTPS first and falls back to HTTP for an insecure registry), and berth's own client:
+# push, a multi-platform index made by docker, pull of that index, run.
+t_docker_and_berth_clients() {
+  need docker
+  local port=5107 reg=127.0.0.1:5107
+  make_image "$STATE/image"
+  start_server $port
+  "${SKOPEO[@]}" copy -q --dest-tls-verify=false "oci:$STATE/image:latest" "docker://$reg/test/busybox:1" ||
+    fail "skopeo push"
+  export DOCKER_CONFIG=$STATE/docker
+  local out
+  out=$(timeout 60 docker manifest inspect --insecure "$reg/test/busybox:1") || fail "docker manifest inspect: $out"
+  [ "$(jq -r '.layers[0].digest' <<<"$out")" = "$IMAGE_LAYER" ] || fail "docker saw: $out"
+  timeout 60 docker manifest create --insecure "$reg/test/multi:1" "$reg/test/busybox:1" >/dev/null ||
+    fail "docker manifest create"
+  timeout 60 docker manifest push --insecure "$reg/test/multi:1" >/dev/null || fail "docker manifest push"
+  local B=("$BERTH" --root "$STATE/store" --runroot "/run/berth-registry-test/serve-$NAME")
+  "${B[@]}" pull "$reg/test/multi:1" >/dev/null 2>"$STATE/pull.err" || fail "berth pull of docker's index: $(cat "$STATE/pull.err")"
+  out=$("${B[@]}" run --rm "$reg/test/multi:1" echo through-docker-index 2>&1) || fail "run: $out"
+  [ "$out" = through-docker-index ] || fail "run printed: $out"
+  "${B[@]}" tag "$reg/test/multi:1" "$reg/mine/again:2"
+  "${B[@]}" push "$reg/mine/again:2" 2>"$STATE/push.err" || fail "berth push: $(cat "$STATE/push.err")"
+  grep -q Mounted "$STATE/push.err" || fail "berth push did not mount: $(cat "$STATE/push.err")"
+  "${B[@]}" system prune -af >/dev/null 2>&1 || true
+  rm -rf "/run/berth-registry-test/serve-$NAME"
+  stop_server
+}
+
 t_bad_flags() {
   local out rc
   for addr in 127.0.0.1 not-an-ip:5106 127.0.0.1:99999; do

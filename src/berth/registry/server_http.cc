@@ -230,8 +230,22 @@ void Server::Impl::ServeRequests(net::io_context& cio, Stream& stream, const std
     parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // layers stream to disk
     tcp.expires_after(std::chrono::seconds(first ? opts.io_timeout_s : opts.idle_timeout_s));
+    bool at_start = first;
     first = false;
     auto rh = Await(cio, [&](auto h) { http::async_read_header(stream, buf, parser, std::move(h)); });
+    if (rh.ec && at_start && buf.size() > 0 &&
+        static_cast<const unsigned char*>(buf.data().data())[0] == 0x16) {
+      // A TLS ClientHello on a plain-HTTP port. Answering in HTTP (as Go's servers do) lets
+      // clients that probe HTTPS first (docker's, for an insecure registry) fall back to HTTP.
+      static constexpr std::string_view k400 =
+          "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+      tcp.expires_after(std::chrono::seconds(opts.io_timeout_s));
+      Await(cio, [&](auto h) {
+        net::async_write(stream, net::buffer(k400.data(), k400.size()), std::move(h));
+      });
+      LingeringClose(cio, stream);
+      return;
+    }
     if (rh.ec) {
       if (rh.ec == http::error::header_limit) {
         static constexpr std::string_view k431 =
