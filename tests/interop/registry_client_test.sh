@@ -538,6 +538,68 @@ EOF
   no_leftovers dst2
 }
 
+# A download cut off mid-blob (the server stalls): the pull fails on its idle timeout, keeps
+# the bytes it got as a partial blob, shows no image; the next pull resumes from there.
+t_interrupted_pull() {
+  registry 5214
+  local backend=$REG
+  python3 - "$W" <<'EOF'
+import io, sys, tarfile, gzip, os
+w = sys.argv[1]
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode='w') as t:
+    data = os.urandom(4 << 20)
+    i = tarfile.TarInfo('big'); i.size = len(data); t.addfile(i, io.BytesIO(data))
+open(f'{w}/l.tar.gz', 'wb').write(gzip.compress(buf.getvalue()))
+EOF
+  image_from_layer "$W/l.tar.gz" "cut/img:1"
+  python3 - "$backend" <<'EOF' &
+import http.client, http.server, socketserver, sys, threading
+backend = sys.argv[1]
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    def log_message(self, *a): pass
+    def do_any(self):
+        body = self.rfile.read(int(self.headers.get('Content-Length', 0) or 0))
+        c = http.client.HTTPConnection(backend)
+        c.request(self.command, self.path, body=body or None,
+                  headers={k: v for k, v in self.headers.items() if k.lower() != 'connection'})
+        r = c.getresponse()
+        data = r.read() if self.command != 'HEAD' else b''
+        self.send_response(r.status)
+        for k, v in r.getheaders():
+            if k.lower() not in ('content-length', 'connection', 'transfer-encoding'):
+                self.send_header(k, v)
+        self.send_header('Content-Length', r.getheader('Content-Length') if self.command == 'HEAD' else str(len(data)))
+        self.end_headers()
+        if self.command == 'HEAD':
+            return
+        if '/blobs/' in self.path and 'Range' not in self.headers and len(data) > (1 << 20):
+            self.wfile.write(data[:len(data) // 2])  # half, then nothing
+            self.wfile.flush()
+            threading.Event().wait(120)
+            return
+        self.wfile.write(data)
+    do_GET = do_HEAD = do_any
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+S(('127.0.0.1', 5215), H).serve_forever()
+EOF
+  PIDS+=($!)
+  local i; for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:5215/v2/ && break; sleep 0.1; done
+  BERTH_REGISTRY_TIMEOUT=2 b dst pull 127.0.0.1:5215/cut/img:1
+  [ "$RCODE" != 0 ] || fail "the cut-off pull succeeded"
+  grep -q "timed out" <<<"$ERR" || fail "the error does not say it timed out: $ERR"
+  ok dst images -q
+  [ -z "$OUT" ] || fail "an image is visible after the cut-off pull"
+  local part; part=$(ls "$W"/dst/content/ingest/*.partial 2>/dev/null)
+  [ -n "$part" ] && [ "$(stat -c %s "$part")" -gt 0 ] || fail "no partial blob kept: $(ls -la "$W/dst/content/ingest")"
+  if ls "$W/dst/layers" 2>/dev/null | grep -q '^\.tmp-'; then fail "temporary layer left"; fi
+  ok dst pull 127.0.0.1:5215/cut/img:1
+  grep -qE "Downloading  [1-9][0-9.]*[kM]B/" <<<"$ERR" || fail "the second pull did not resume: $ERR"
+  no_leftovers dst
+}
+
 fn=t_$NAME
 declare -F "$fn" >/dev/null || { echo "registry_client_test.sh: no test \`$NAME\`" >&2; exit 2; }
 "$fn"

@@ -58,7 +58,13 @@ class GrowingFile {
     cv_.notify_all();
   }
   void Abandon() {  // the reader stopped: the downloader must stop too
+    std::lock_guard lock(mu_);
+    if (!finished_) rejected_ = true;  // it rejected the content, not a failed download
     abandoned_ = true;
+  }
+  bool rejected() {
+    std::lock_guard lock(mu_);
+    return rejected_;
   }
   bool abandoned() const { return abandoned_; }
   bool at_end() const { return at_end_; }
@@ -89,6 +95,7 @@ class GrowingFile {
   int64_t pos_ = 0;
   bool finished_ = false;
   bool at_end_ = false;
+  bool rejected_ = false;
   std::optional<Error> error_;
   std::atomic<bool> abandoned_{false};
 };
@@ -228,7 +235,7 @@ class Puller {
     if (!download.has_value()) {
       Emit(id, TransferEvent::State::kFailed, partial.size(), job.blob.size);
       // A reader's complaint (a bad entry, a wrong digest) says more than "stopped".
-      if (reader_error && file.abandoned()) {
+      if (reader_error && file.rejected()) {
         partial.Discard();  // its content was rejected: a resume would only repeat that
         return Unexpected(reader_named_layer ? *reader_error : reader_error->Wrap(ctx));
       }
