@@ -113,7 +113,7 @@ static int64_t SchemaVersion(std::string_view schema) {
 
 Result<Database> Database::Open(const std::string& path, std::string_view schema) {
   Database d;
-  // One connection per thread in berth: no need for sqlite's own mutexes.
+  // berth serializes the calls on a connection itself (mu_): no need for sqlite's mutexes.
   int rc = sqlite3_open_v2(
       path.c_str(), &d.db_,
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
@@ -174,7 +174,8 @@ Result<Database> Database::Open(const std::string& path, std::string_view schema
 Database::Database(Database&& o) noexcept
     : db_(std::exchange(o.db_, nullptr)),
       wal_pages_(std::move(o.wal_pages_)),
-      tx_depth_(std::exchange(o.tx_depth_, 0)) {}
+      tx_depth_(std::exchange(o.tx_depth_, 0)),
+      mu_(std::move(o.mu_)) {}
 
 Database& Database::operator=(Database&& o) noexcept {
   if (this != &o) {
@@ -182,6 +183,7 @@ Database& Database::operator=(Database&& o) noexcept {
     db_ = std::exchange(o.db_, nullptr);
     wal_pages_ = std::move(o.wal_pages_);
     tx_depth_ = std::exchange(o.tx_depth_, 0);
+    mu_ = std::move(o.mu_);
   }
   return *this;
 }
@@ -191,6 +193,7 @@ Database::~Database() {
 }
 
 Status Database::Exec(std::string_view sql, const std::vector<DbValue>& args) {
+  std::lock_guard lock(*mu_);
   std::string_view rest = sql;
   bool first = true;
   while (!Trim(rest).empty()) {
@@ -212,6 +215,7 @@ Status Database::Exec(std::string_view sql, const std::vector<DbValue>& args) {
 
 Status Database::Query(std::string_view sql, const std::vector<DbValue>& args,
                        const std::function<bool(const Row&)>& row) const {
+  std::lock_guard lock(*mu_);
   BERTH_ASSIGN_OR_RETURN(Stmt st, Prepare(db_, sql, nullptr));
   if (!st) return Fail(ErrorCode::kInternal, StrCat("sqlite: empty query ", Quote(sql)));
   BERTH_TRY(Bind(db_, st.get(), args, sql));
@@ -223,9 +227,13 @@ Status Database::Query(std::string_view sql, const std::vector<DbValue>& args,
   return Ok();
 }
 
-int64_t Database::Changes() const { return sqlite3_changes64(db_); }
+int64_t Database::Changes() const {
+  std::lock_guard lock(*mu_);
+  return sqlite3_changes64(db_);
+}
 
 Status Database::CheckpointIfLong() {
+  std::lock_guard lock(*mu_);
   if (*wal_pages_ < kWalLongPages) return Ok();
   int log_pages = 0, copied = 0;
   int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_pages, &copied);
@@ -245,6 +253,7 @@ Status Database::CheckpointIfLong() {
 }
 
 Status Database::Transaction(const std::function<Status()>& body) {
+  std::lock_guard lock(*mu_);
   if (tx_depth_ > 0) {
     ++tx_depth_;
     Defer dec([&] { --tx_depth_; });

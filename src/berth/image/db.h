@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,6 +62,9 @@ class Database {
   std::unique_ptr<int> wal_pages_ = std::make_unique<int>(0);
   // Transaction() inside a Transaction() body joins the outer one.
   int tx_depth_ = 0;
+  // One connection may be used by several threads (a pull's layer workers): every call holds
+  // this, a transaction for its whole body (recursive: its body calls Exec and Query).
+  std::unique_ptr<std::recursive_mutex> mu_ = std::make_unique<std::recursive_mutex>();
 };
 
 }  // namespace berth::image

@@ -1,7 +1,10 @@
 // berth/registry: the distribution API client.
 #include "berth/registry/client.h"
 
+#include <arpa/inet.h>
+
 #include <cctype>
+#include <cstring>
 #include <cstdlib>
 #include <map>
 
@@ -30,6 +33,7 @@ std::string UrlEncode(std::string_view s) {
   return out;
 }
 
+// localhost, 127.0.0.0/8 or ::1 written as addresses (a name like 127.example.com is not).
 bool IsLoopback(std::string_view domain) {
   std::string_view host = domain;
   if (host.starts_with("[")) {
@@ -37,7 +41,15 @@ bool IsLoopback(std::string_view domain) {
   } else if (size_t colon = host.rfind(':'); colon != std::string_view::npos) {
     host = host.substr(0, colon);
   }
-  return host == "localhost" || host.starts_with("127.") || host == "::1";
+  if (host == "localhost") return true;
+  std::string h(host);
+  unsigned char v4[4], v6[16];
+  if (::inet_pton(AF_INET, h.c_str(), v4) == 1) return v4[0] == 127;
+  if (::inet_pton(AF_INET6, h.c_str(), v6) == 1) {
+    static const unsigned char kLoop[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    return std::memcmp(v6, kLoop, 16) == 0;
+  }
+  return false;
 }
 
 // "MANIFEST_UNKNOWN: manifest unknown" from the spec's error body, or the status line.
@@ -47,8 +59,13 @@ std::string RegistryError(const HttpResponse& resp) {
   if (j.has_value() && j->is_object() && j->contains("errors") && (*j)["errors"].is_array()) {
     for (const auto& e : (*j)["errors"]) {
       if (!e.is_object()) continue;
-      std::string code = e.value("code", std::string());
-      std::string msg = e.value("message", std::string());
+      // Registries are not all strict about types: a number here must not throw.
+      auto text = [&](const char* key) {
+        auto it = e.find(key);
+        return it != e.end() && it->is_string() ? it->get<std::string>() : std::string();
+      };
+      std::string code = text("code");
+      std::string msg = text("message");
       parts.push_back(code.empty() ? msg : msg.empty() ? code : StrCat(code, ": ", msg));
     }
   }
@@ -147,11 +164,26 @@ struct RegistryClient::Impl {
                             int64_t max_body = 8 << 20) {
     bool relative = !req.url.empty() && req.url[0] == '/';
     std::string path = req.url;
+    // A streamed body has side effects: once its headers arrived, the scheme is settled, so
+    // a failure later in the body is never retried over plain HTTP.
+    if (sink != nullptr) {
+      auto inner = req.on_headers;
+      req.on_headers = [this, inner, &req](const HttpResponse& r) -> Status {
+        if (scheme.empty()) scheme = req.url.substr(0, req.url.find(':'));
+        return inner ? inner(r) : Ok();
+      };
+    }
     auto send_once = [&]() -> Result<HttpResponse> {
       if (relative) req.url = Url(path);
-      auto it = authorization.find(scope);
       std::erase_if(req.headers, [](const auto& h) { return h.first == "Authorization"; });
-      if (it != authorization.end()) req.headers.emplace_back("Authorization", it->second);
+      // Credentials go to the registry only, never to another origin a Location or Link
+      // header names.
+      auto it = authorization.find(scope);
+      auto target = registry::Url::Parse(req.url);
+      auto self = registry::Url::Parse(Url("/"));
+      if (it != authorization.end() && target.has_value() && self.has_value() &&
+          target->Origin() == self->Origin())
+        req.headers.emplace_back("Authorization", it->second);
       return sink ? Http().Stream(req, *sink) : Http().Do(req, max_body);
     };
     auto resp = send_once();
@@ -281,8 +313,8 @@ Status RegistryClient::CheckLogin() {
   // only some requests says nothing, so a basic header goes with the first request too.
   BERTH_ASSIGN_OR_RETURN(auto creds, impl_->CredentialsFor(""));
   if (creds)
-    req.headers.emplace_back("Authorization",
-                             "Basic " + Base64Encode(StrCat(creds->username, ":", creds->password)));
+    impl_->authorization[""] =
+        "Basic " + Base64Encode(StrCat(creds->username, ":", creds->password));
   BERTH_ASSIGN_OR_RETURN(HttpResponse resp, impl_->Send(req, "", nullptr));
   if (resp.status == 200) return Ok();
   return Fail(CodeForStatus(resp.status),

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -100,6 +101,19 @@ class GrowingFile {
   std::atomic<bool> abandoned_{false};
 };
 
+// A failure of this machine (disk full, I/O error, a lock) rather than of the content: the
+// bytes downloaded so far stay for the next pull to resume.
+bool LocalFailure(const Error& e) {
+  if (e.code() == ErrorCode::kTimeout || e.code() == ErrorCode::kUnavailable) return true;
+  if (e.code() != ErrorCode::kSystem) return false;
+  switch (e.sys_errno()) {
+    case ENOSPC: case EDQUOT: case EIO: case EROFS: case ENOMEM: case EMFILE: case ENFILE:
+      return true;
+    default:
+      return false;
+  }
+}
+
 struct LayerJob {
   oci::Descriptor blob;
   std::string diff_id;
@@ -151,7 +165,9 @@ class Puller {
     // The reader thread starts once the download knows where it starts (a server that
     // ignores Range makes us start over from byte 0).
     std::thread reader;
-    auto start_reader = [&]() {
+    auto start_reader = [&]() -> Status {
+      if (reader.joinable())  // a request retried after its body began: never twice
+        return Fail(ErrorCode::kInternal, "the download started twice");
       reader = std::thread([&] {
         if (unpack) {
           auto r = store_.EnsureLayerFrom(job.parent_chain, job.blob, job.diff_id, source);
@@ -195,13 +211,14 @@ class Puller {
         }
         verified = true;
       });
+      return Ok();
     };
 
     Emit(id, TransferEvent::State::kDownloading, partial.size(), job.blob.size);
     int64_t last_emit = 0;
     Status download = Ok();
     if (partial.size() == job.blob.size) {
-      start_reader();  // complete already (an earlier pull died while unpacking)
+      download = start_reader();  // complete already (an earlier pull died while unpacking)
     } else {
       download = client.FetchBlob(
           ref_.path, job.blob.digest, partial.size(),
@@ -210,8 +227,7 @@ class Puller {
               BERTH_TRY(partial.Truncate());
               file.Restart();
             }
-            start_reader();
-            return Ok();
+            return start_reader();
           },
           [&](const char* data, size_t n) -> Status {
             if (file.abandoned()) return InvalidArgument("stopped: the layer was rejected");
@@ -235,14 +251,17 @@ class Puller {
     if (!download.has_value()) {
       Emit(id, TransferEvent::State::kFailed, partial.size(), job.blob.size);
       // A reader's complaint (a bad entry, a wrong digest) says more than "stopped".
-      if (reader_error && file.rejected()) {
+      // Content the unpack refused (a bad entry, digest, stream) is dropped; a local
+      // failure (disk full, a lock) keeps the bytes for the next pull.
+      if (reader_error && file.rejected() && !LocalFailure(*reader_error)) {
         partial.Discard();  // its content was rejected: a resume would only repeat that
         return Unexpected(reader_named_layer ? *reader_error : reader_error->Wrap(ctx));
       }
       return Unexpected(download.error().Wrap(ctx));  // the partial blob stays for a resume
     }
     if (reader_error || !verified) {
-      partial.Discard();  // complete but wrong: a resume would only repeat the error
+      // Complete but wrong: a resume would only repeat the error. A local failure keeps it.
+      if (!reader_error || !LocalFailure(*reader_error)) partial.Discard();
       Emit(id, TransferEvent::State::kFailed, partial.size(), job.blob.size);
       if (reader_named_layer) return Unexpected(*reader_error);
       return Unexpected((reader_error ? *reader_error : Error(ErrorCode::kInternal, "not verified"))
