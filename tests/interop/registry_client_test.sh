@@ -2,6 +2,8 @@
 # registry_client_test.sh BERTH NAME - berth's registry client (pull, push, login) against
 # Debian's docker-registry (the distribution reference server) and skopeo, on loopback.
 # One test per t_NAME function; CTest runs each as interop_registry_client_NAME.
+# t_debian_between_registries debootstraps a minimal Debian once (from apt's mirror) and keeps
+# it in /var/tmp/berth-registry-test/debian-rootfs.
 # Exit 0 pass, 1 fail, 77 skip (a peer is missing). Ports 5201-5219 on 127.0.0.1; state under
 # /var/tmp/berth-registry-test/client-NAME (removed afterwards unless BERTH_KEEP=1).
 set -uo pipefail
@@ -597,6 +599,52 @@ EOF
   if ls "$W/dst/layers" 2>/dev/null | grep -q '^\.tmp-'; then fail "temporary layer left"; fi
   ok dst pull 127.0.0.1:5215/cut/img:1
   grep -qE "Downloading  [1-9][0-9.]*[kM]B/" <<<"$ERR" || fail "the second pull did not resume: $ERR"
+  no_leftovers dst
+}
+
+# A debootstrap Debian image through both registries: berth pushes it to docker-registry,
+# skopeo copies it to `berth registry serve` and back, berth pulls it from each and runs it.
+# The minbase rootfs is made once (from the mirror apt uses) and kept in
+# /var/tmp/berth-registry-test/debian-rootfs.
+t_debian_between_registries() {
+  command -v debootstrap >/dev/null || skip "debootstrap not installed"
+  local rootfs=/var/tmp/berth-registry-test/debian-rootfs
+  if [ ! -f "$rootfs/.done" ]; then
+    local suite mirror
+    suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
+    mirror=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v security | head -n 1)
+    [ -n "$mirror" ] || mirror=$(grep -hs '^deb ' /etc/apt/sources.list | awk '{print $2}' | grep -v security | head -n 1)
+    [ -n "$mirror" ] || skip "no Debian mirror in apt's configuration"
+    rm -rf -- "$rootfs" "$rootfs.tmp"
+    debootstrap --variant=minbase "$suite" "$rootfs.tmp" "$mirror" >"$W/debootstrap.log" 2>&1 ||
+      fail "debootstrap: $(tail -5 "$W/debootstrap.log")"
+    rm -f "$rootfs.tmp"/var/cache/apt/archives/*.deb
+    touch "$rootfs.tmp/.done"
+    mv "$rootfs.tmp" "$rootfs"
+  fi
+  tar -C "$rootfs" --numeric-owner --exclude=./.done -cf "$W/rootfs.tar" .
+  ok src import --change 'CMD ["/bin/bash"]' \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    "$W/rootfs.tar" debian-min:1
+  rm -f "$W/rootfs.tar"
+  registry 5216
+  local dr=$REG
+  ok src push debian-min:1 "$dr/debian/min:1"
+  "$BERTH" registry serve --addr 127.0.0.1:5217 --root "$W/serve" 2>"$W/serve.log" &
+  PIDS+=($!)
+  local i; for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:5217/v2/ && break; sleep 0.1; done
+  local bs=127.0.0.1:5217
+  skopeo copy -q --src-tls-verify=false --dest-tls-verify=false "docker://$dr/debian/min:1" \
+    "docker://$bs/debian/min:1" >/dev/null 2>"$W/sk" || fail "skopeo docker-registry -> berth: $(cat "$W/sk")"
+  skopeo copy -q --src-tls-verify=false --dest-tls-verify=false "docker://$bs/debian/min:1" \
+    "docker://$dr/debian/back:1" >/dev/null 2>"$W/sk" || fail "skopeo berth -> docker-registry: $(cat "$W/sk")"
+  local want; want=$(cat "$rootfs/etc/debian_version")
+  for ref in "$bs/debian/min:1" "$dr/debian/back:1"; do
+    ok dst pull -q "$ref"
+    ok dst run --rm "$ref" sh -c 'cat /etc/debian_version; dpkg-query -W | wc -l'
+    [ "$(head -1 <<<"$OUT")" = "$want" ] || fail "$ref: /etc/debian_version says $(head -1 <<<"$OUT")"
+    [ "$(tail -1 <<<"$OUT")" -gt 50 ] || fail "$ref: dpkg knows only $(tail -1 <<<"$OUT") packages"
+  done
   no_leftovers dst
 }
 
