@@ -6,7 +6,11 @@
 #include <cctype>
 #include <cstring>
 #include <cstdlib>
+#include <atomic>
 #include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "berth/base/json.h"
 #include "berth/base/strings.h"
@@ -501,6 +505,40 @@ Result<std::vector<std::string>> RegistryClient::ListTags(std::string_view repos
       url = link.substr(lt + 1, gt - lt - 1);
   }
   return tags;
+}
+
+Status ForEachParallel(RegistryClient& first, const RegistryConfig& config, int parallel,
+                       size_t count, const std::function<Status(RegistryClient&, size_t)>& job) {
+  std::atomic<size_t> next{0};
+  std::mutex err_mu;
+  std::optional<Error> first_error;
+  auto worker = [&](RegistryClient* mine) {
+    std::unique_ptr<RegistryClient> own;
+    if (mine == nullptr) {
+      own = std::make_unique<RegistryClient>(first.domain(), config);
+      mine = own.get();
+    }
+    while (true) {
+      {
+        std::lock_guard lock(err_mu);
+        if (first_error) return;
+      }
+      size_t i = next.fetch_add(1);
+      if (i >= count) return;
+      Status st = job(*mine, i);
+      if (!st.has_value()) {
+        std::lock_guard lock(err_mu);
+        if (!first_error) first_error = st.error();
+      }
+    }
+  };
+  size_t n_workers = std::min<size_t>(std::max(1, parallel), std::max<size_t>(count, 1));
+  std::vector<std::thread> threads;
+  for (size_t w = 1; w < n_workers; ++w) threads.emplace_back(worker, nullptr);
+  worker(&first);
+  for (auto& t : threads) t.join();
+  if (first_error) return Unexpected(*first_error);
+  return Ok();
 }
 
 }  // namespace berth::registry

@@ -77,6 +77,12 @@ class RegistryClient {
   std::unique_ptr<Impl> impl_;
 };
 
+// Runs job(client, i) for every i < count on up to `parallel` threads, each with its own
+// connection to the registry (the calling thread uses `first`). The first error stops the
+// workers from starting new jobs and is returned.
+Status ForEachParallel(RegistryClient& first, const RegistryConfig& config, int parallel,
+                       size_t count, const std::function<Status(RegistryClient&, size_t)>& job);
+
 // Media types a pull accepts for a manifest, in the Accept header.
 std::string ManifestAcceptHeader();
 

@@ -332,38 +332,10 @@ class Puller {
       jobs.push_back(std::move(j));
     }
 
-    // Layers in parallel, each worker with its own connection; the first error stops the
-    // others from starting new layers.
-    std::atomic<size_t> next{0};
-    std::mutex err_mu;
-    std::optional<Error> first_error;
-    auto worker = [&](RegistryClient* mine) {
-      std::unique_ptr<RegistryClient> own;
-      if (mine == nullptr) {
-        own = std::make_unique<RegistryClient>(ref_.domain, options_.registry);
-        mine = own.get();
-      }
-      while (true) {
-        {
-          std::lock_guard lock(err_mu);
-          if (first_error) return;
-        }
-        size_t i = next.fetch_add(1);
-        if (i >= jobs.size()) return;
-        Status st = FetchLayer(*mine, jobs[i]);
-        if (!st.has_value()) {
-          std::lock_guard lock(err_mu);
-          if (!first_error) first_error = st.error();
-        }
-      }
-    };
-    size_t n_workers =
-        std::min<size_t>(std::max(1, options_.parallel), std::max<size_t>(jobs.size(), 1));
-    std::vector<std::thread> threads;
-    for (size_t w = 1; w < n_workers; ++w) threads.emplace_back(worker, nullptr);
-    worker(&client);
-    for (auto& t : threads) t.join();
-    if (first_error) return Unexpected(first_error->Wrap(StrCat("pull ", name)));
+    // Layers in parallel, each worker with its own connection.
+    BERTH_TRY_CTX(ForEachParallel(client, options_.registry, options_.parallel, jobs.size(),
+                                  [&](RegistryClient& c, size_t i) { return FetchLayer(c, jobs[i]); }),
+                  StrCat("pull ", name));
 
     BERTH_TRY_CTX(cs.Write(m.data, m.digest), ctx);
     std::string record = options_.record_as ? options_.record_as->String() : ref_.String();

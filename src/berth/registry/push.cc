@@ -4,9 +4,7 @@
 // appears only when everything it references is there.
 #include <sys/stat.h>
 
-#include <atomic>
 #include <mutex>
-#include <thread>
 
 #include "berth/base/log.h"
 #include "berth/base/strings.h"
@@ -118,36 +116,15 @@ Result<PushResult> Push(image::ImageStore& store, const image::ImageRecord& img,
   };
 
   RegistryClient client(dest.domain, options.registry);
-  std::atomic<size_t> next{0};
-  std::mutex err_mu;
-  std::optional<Error> first_error;
-  auto worker = [&](RegistryClient* mine) {
-    std::unique_ptr<RegistryClient> own;
-    if (mine == nullptr) {
-      own = std::make_unique<RegistryClient>(dest.domain, options.registry);
-      mine = own.get();
-    }
-    while (true) {
-      {
-        std::lock_guard lock(err_mu);
-        if (first_error) return;
-      }
-      size_t i = next.fetch_add(1);
-      if (i >= blobs.size()) return;
-      Status st = push_blob(*mine, blobs[i]);
-      if (!st.has_value()) {
-        emit(ShortDigest(blobs[i].digest), TransferEvent::State::kFailed, 0, blobs[i].size);
-        std::lock_guard lock(err_mu);
-        if (!first_error) first_error = st.error();
-      }
-    }
-  };
-  size_t n_workers = std::min<size_t>(std::max(1, options.parallel), blobs.size());
-  std::vector<std::thread> threads;
-  for (size_t w = 1; w < n_workers; ++w) threads.emplace_back(worker, nullptr);
-  worker(&client);
-  for (auto& t : threads) t.join();
-  if (first_error) return Unexpected(first_error->Wrap(ctx));
+  BERTH_TRY_CTX(ForEachParallel(client, options.registry, options.parallel, blobs.size(),
+                                [&](RegistryClient& c, size_t i) -> Status {
+                                  Status st = push_blob(c, blobs[i]);
+                                  if (!st.has_value())
+                                    emit(ShortDigest(blobs[i].digest),
+                                         TransferEvent::State::kFailed, 0, blobs[i].size);
+                                  return st;
+                                }),
+                  ctx);
 
   bool rewritten = false;
   for (size_t i = 0; i < manifest.layers.size(); ++i) {
