@@ -44,7 +44,8 @@ Result<ImageStore::GcResult> ImageStore::GarbageCollect() {
     }));
     std::set<std::string> keep;
     std::vector<std::string> stack;
-    BERTH_TRY(db_->Query("SELECT chain_id FROM image_layers UNION SELECT chain_id FROM layer_holds",
+    BERTH_TRY(db_->Query("SELECT chain_id FROM image_layers UNION SELECT chain_id FROM layer_holds "
+                         "UNION SELECT top_chain FROM build_cache WHERE top_chain != ''",
                          {}, [&](const Row& r) {
                            stack.push_back(r.Text(0));
                            return true;
@@ -96,14 +97,16 @@ Result<ImageStore::GcResult> ImageStore::GarbageCollect() {
   // Blobs: referenced by an image's manifest (the manifest, its config, its layers).
   std::set<std::string> referenced;
   std::vector<std::pair<std::string, std::string>> images;  // id, manifest digest
-  BERTH_TRY_CTX(db_->Query("SELECT id, manifest_digest FROM images", {},
+  BERTH_TRY_CTX(db_->Query("SELECT id, manifest_digest FROM images UNION ALL "
+                           "SELECT '', manifest_digest FROM build_cache",
+                           {},
                            [&](const Row& r) {
                              images.emplace_back(r.Text(0), r.Text(1));
                              return true;
                            }),
                 "gc");
   for (const auto& [id, mdigest] : images) {
-    referenced.insert(id);
+    if (!id.empty()) referenced.insert(id);
     referenced.insert(mdigest);
     ImageRecord rec;
     rec.id = id;

@@ -43,6 +43,12 @@ CREATE TABLE IF NOT EXISTS layers (
   blob_digest TEXT NOT NULL DEFAULT '',
   size INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS build_cache (
+  key TEXT PRIMARY KEY,
+  manifest_digest TEXT NOT NULL,
+  top_chain TEXT NOT NULL DEFAULT '',
+  created_unix INTEGER NOT NULL DEFAULT 0
+);
 CREATE TABLE IF NOT EXISTS layer_holds (
   holder TEXT NOT NULL,
   chain_id TEXT NOT NULL,

@@ -59,6 +59,19 @@ class ImageStore {
                                       std::string_view expected_diff_id, const ByteSource& source);
   // True when the layer `chain_id` is unpacked and recorded.
   bool HasLayer(std::string_view chain_id);
+  // A layer made on this machine (a build step's overlay upper directory, whose tar `layer`
+  // is already in content/): `dir` (on the store's filesystem, in overlay form) is renamed
+  // into place instead of unpacking the blob again. `dir` is consumed either way.
+  Result<std::string> AdoptLayer(std::string_view parent_chain, const oci::Descriptor& layer,
+                                 std::string_view diff_id, const std::string& dir);
+
+  // The build cache: a build step's key -> the manifest (in content/) of the image state after
+  // it. Entries keep their blobs and layers from GC until pruned.
+  Result<std::optional<std::string>> CacheLookup(std::string_view key);
+  Status CacheStore(std::string_view key, std::string_view manifest_digest,
+                    std::string_view top_chain);
+  // Drops every entry; the number dropped. The next GarbageCollect frees what they held.
+  Result<int64_t> CachePrune();
 
   // Records an image whose manifest, config and layer blobs are in content/: unpacks the
   // layers (EnsureLayer) and adds `names` (moving a name from any image that had it).

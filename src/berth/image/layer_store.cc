@@ -146,4 +146,76 @@ bool ImageStore::HasLayer(std::string_view chain_id) {
   return recorded.has_value() && *recorded;
 }
 
+Result<std::string> ImageStore::AdoptLayer(std::string_view parent_chain,
+                                           const oci::Descriptor& layer, std::string_view diff_id,
+                                           const std::string& dir) {
+  std::string chain = ChainId(parent_chain, diff_id);
+  std::string ctx = StrCat("layer ", layer.digest);
+  std::string dest = LayerDir(chain);
+  auto discard = [&]() {
+    auto slash = dir.rfind('/');
+    std::string parent = slash == std::string::npos ? "." : dir.substr(0, slash);
+    UniqueFd pfd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (pfd) (void)internal::RemoveTreeAt(pfd.get(), dir.substr(slash + 1), dir);
+  };
+  BERTH_ASSIGN_OR_RETURN_CTX(auto lock, internal::StoreLock::Shared(root_), ctx);
+  {
+    // As EnsureLayer: the content is on disk before the rename publishes it.
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) {
+      int err = errno;
+      discard();
+      return SysFail(err, StrCat(ctx, ": open ", Quote(dir)));
+    }
+    if (::syncfs(fd.get()) != 0) {
+      int err = errno;
+      discard();
+      return SysFail(err, StrCat(ctx, ": sync ", Quote(dir)));
+    }
+  }
+  if (::rename(dir.c_str(), dest.c_str()) != 0) {
+    int err = errno;
+    discard();
+    // The same step built before (the same diff on the same parent): keep the existing one.
+    if (!((err == EEXIST || err == ENOTEMPTY) && internal::IsDir(dest)))
+      return SysFail(err, StrCat(ctx, ": rename ", Quote(dir), " to ", Quote(dest)));
+  }
+  int64_t size = 0;
+  if (layer.media_type == oci::media::kOciLayer || layer.media_type == oci::media::kDockerLayer)
+    size = layer.size;
+  BERTH_TRY_CTX(internal::Record(*db_, chain, parent_chain, diff_id, layer.digest, size), ctx);
+  return chain;
+}
+
+Result<std::optional<std::string>> ImageStore::CacheLookup(std::string_view key) {
+  std::optional<std::string> manifest;
+  std::string top;
+  BERTH_TRY_CTX(db_->Query("SELECT manifest_digest, top_chain FROM build_cache WHERE key = ?",
+                           {std::string(key)},
+                           [&](const Row& r) {
+                             manifest = r.Text(0);
+                             top = r.Text(1);
+                             return false;
+                           }),
+                "build cache");
+  // An entry whose layer or manifest went away (a crash between writing and GC) is a miss.
+  if (manifest && ((!top.empty() && !HasLayer(top)) || !content_->Has(*manifest)))
+    manifest.reset();
+  return manifest;
+}
+
+Status ImageStore::CacheStore(std::string_view key, std::string_view manifest_digest,
+                              std::string_view top_chain) {
+  return db_->Exec(
+      "INSERT OR REPLACE INTO build_cache (key, manifest_digest, top_chain, created_unix) "
+      "VALUES (?, ?, ?, ?)",
+      {std::string(key), std::string(manifest_digest), std::string(top_chain),
+       static_cast<int64_t>(::time(nullptr))});
+}
+
+Result<int64_t> ImageStore::CachePrune() {
+  BERTH_TRY_CTX(db_->Exec("DELETE FROM build_cache"), "build cache");
+  return db_->Changes();
+}
+
 }  // namespace berth::image

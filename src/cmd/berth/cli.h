@@ -81,6 +81,8 @@ void AddRegistryClientCommands(CLI::App* parent, bool in_group, Registry& r);
 Result<std::string> PullForRun(Context& ctx, const std::string& image, const std::string& policy);
 void AddVolumeCommands(CLI::App* parent, Registry& r);  // group only
 void AddRegistryCommands(CLI::App* parent, Registry& r);  // group only: serve
+// `build` (top level and `image build`), `builder build|prune` (group).
+void AddBuildCommands(CLI::App* parent, bool in_group, Registry& r);
 void AddSystemCommands(CLI::App* parent, bool in_group, Registry& r);
 void AddInternalCommands(CLI::App* parent, Registry& r);  // hidden, under `container`
 

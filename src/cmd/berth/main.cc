@@ -14,10 +14,12 @@
 namespace berth::cli {
 namespace {
 
-constexpr std::string_view kGroups[] = {"container", "image", "volume", "system", "registry"};
+constexpr std::string_view kGroups[] = {"container", "image", "volume", "system", "registry",
+                                        "builder"};
 
 std::string GroupHelp(std::string_view group) {
   if (group == "registry") return "serve an OCI registry";
+  if (group == "builder") return "manage the build cache";
   return StrCat("manage ", group, "s");
 }
 
@@ -63,6 +65,8 @@ void AddGroupCommands(std::string_view group, CLI::App* g, Registry& r) {
     AddSystemCommands(g, true, r);
   } else if (group == "registry") {
     AddRegistryCommands(g, r);
+  } else if (group == "builder") {
+    AddBuildCommands(g, true, r);
   }
 }
 
@@ -72,6 +76,7 @@ void AddTopCommands(CLI::App& app, Registry& r) {
   AddContainerInfoCommands(&app, false, r);
   AddContainerFileCommands(&app, false, r);
   AddImageCommands(&app, false, r);
+  AddBuildCommands(&app, false, r);
   AddSystemCommands(&app, false, r);
 }
 

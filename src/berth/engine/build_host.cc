@@ -1,0 +1,134 @@
+#include "berth/engine/build_host.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "berth/base/defer.h"
+#include "berth/base/file.h"
+#include "berth/base/strings.h"
+#include "berth/engine/spec_gen.h"
+#include "berth/image/store_internal.h"
+#include "berth/sys/safe_path.h"
+
+namespace berth::engine {
+namespace {
+
+// A mount point the runtime creates in the rootfs (a missing /etc/hosts, a --mount target)
+// must not end up in the layer: the highest missing ancestor of each is remembered before
+// the run and removed afterwards when the run left it empty.
+std::vector<std::string> MissingMountPoints(int root_fd, const oci::Spec& spec) {
+  std::vector<std::string> out;
+  for (const auto& m : spec.mounts) {
+    std::string path;
+    for (const auto& part : SplitNonEmpty(m.destination, '/')) {
+      path += "/" + part;
+      if (!sys::OpenInRoot(root_fd, path, O_PATH).has_value()) {
+        out.push_back(path);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+// rmdir/unlink of what the runtime made: empty directories and empty files only.
+void RemoveIfEmpty(int dirfd, const std::string& name) {
+  struct stat st;
+  if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+  if (S_ISDIR(st.st_mode)) {
+    UniqueFd d(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (d) {
+      if (DIR* dir = ::fdopendir(::dup(d.get()))) {
+        std::vector<std::string> names;
+        while (struct dirent* e = ::readdir(dir)) {
+          std::string n = e->d_name;
+          if (n != "." && n != "..") names.push_back(n);
+        }
+        ::closedir(dir);
+        for (const auto& n : names) RemoveIfEmpty(d.get(), n);
+      }
+    }
+    (void)::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR);
+  } else if (S_ISREG(st.st_mode) && st.st_size == 0) {
+    (void)::unlinkat(dirfd, name.c_str(), 0);
+  }
+}
+
+}  // namespace
+
+Result<int> BuildHost::Run(const build::RunRequest& r) {
+  oci::ContainerConfig image;
+  image.env = r.env;
+  image.user = r.user;
+  image.working_dir = r.workdir;
+  image.cmd = r.args;
+  RunConfig run;
+  run.image = "build";
+  run.network = r.network;
+  for (const auto& m : r.mounts) {
+    VolumeMount v;
+    v.kind = m.kind == build::RunRequest::Mount::Kind::kTmpfs ? VolumeMount::Kind::kTmpfs
+                                                              : VolumeMount::Kind::kBind;
+    v.source = m.source;
+    v.target = m.target;
+    v.readonly = m.readonly;
+    run.mounts.push_back(std::move(v));
+  }
+  std::string id = StrCat("build-", image::internal::RandomHex());
+  std::string dir = StrCat(engine_.options().runroot, "/build/", id);
+  BERTH_TRY(MkdirAll(dir, 0700));
+  Defer remove_dir([&] { (void)RemoveAll(dir); });
+
+  SpecInputs in;
+  in.container_id = id;
+  in.rootfs = r.rootfs;
+  char h[256] = {};
+  ::gethostname(h, sizeof h - 1);
+  in.hostname = r.network == "host" ? std::string(h) : id.substr(0, 12);
+  std::string hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+  if (r.network == "host") {
+    if (auto host_hosts = ReadFile("/etc/hosts")) hosts = *host_hosts;
+  } else {
+    hosts += StrCat("127.0.1.1\t", in.hostname, "\n");
+  }
+  std::string resolv = ReadFile("/etc/resolv.conf").value_or("");
+  BERTH_TRY(WriteNewFile(dir + "/hosts", hosts));
+  BERTH_TRY(WriteNewFile(dir + "/resolv.conf", resolv));
+  BERTH_TRY(WriteNewFile(dir + "/hostname", in.hostname + "\n"));
+  in.hosts_file = dir + "/hosts";
+  in.resolv_conf = dir + "/resolv.conf";
+  in.hostname_file = dir + "/hostname";
+  BERTH_ASSIGN_OR_RETURN_CTX(oci::Spec spec, GenerateSpec(image, run, in), StrCat("step ", r.step));
+  if (spec.process) spec.process->terminal = false;
+
+  BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenFile(r.rootfs, O_RDONLY | O_DIRECTORY));
+  std::vector<std::string> made = MissingMountPoints(root.get(), spec);
+
+  runtime::RunOptions ro;
+  ro.create.id = id;
+  ro.create.bundle = dir;
+  ro.create.spec = &spec;
+  auto code = runtime::Run(engine_.RuntimeOptions(), ro);
+  for (auto it = made.rbegin(); it != made.rend(); ++it) {
+    std::string rel = it->substr(1);
+    auto slash = rel.rfind('/');
+    std::string parent = slash == std::string::npos ? "." : rel.substr(0, slash);
+    std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
+    auto pfd = sys::OpenInRoot(root.get(), parent, O_RDONLY | O_DIRECTORY);
+    if (pfd.has_value()) RemoveIfEmpty(pfd->get(), name);
+  }
+  if (!code.has_value()) return Unexpected(std::move(code).error().Wrap(StrCat("step ", r.step)));
+  return *code;
+}
+
+Result<oci::User> BuildHost::ResolveUser(const std::string& rootfs, std::string_view user) {
+  return engine::ResolveUser(rootfs, user, {});
+}
+
+Result<image::ImageRecord> BuildHost::Image(std::string_view ref, bool, std::string_view) {
+  return engine_.images().Resolve(ref);
+}
+
+}  // namespace berth::engine
