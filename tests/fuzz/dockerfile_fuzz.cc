@@ -30,9 +30,9 @@ std::optional<std::string> Lookup(std::string_view name) {
 }
 
 bool KnownKeyword(std::string_view k) {
-  for (std::string_view w : {"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM",
-                             "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL",
-                             "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"}) {
+  for (std::string_view w :
+       {"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",
+        "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"}) {
     if (k == w) return true;
   }
   return false;

@@ -288,6 +288,10 @@ Status CheckPlatform(std::string_view platform) {
               StrCat(Quote(platform), ": only the host platform ", os_arch, " can be built"));
 }
 
+std::string CacheMountsDir(const std::string& store_root) {
+  return StrCat(store_root, "/build-cache-mounts");
+}
+
 Result<BuildResult> Build(image::ImageStore& store, Host& host, const BuildOptions& options) {
   BuildEnv env;
   env.store = &store;

@@ -78,4 +78,8 @@ struct BuildResult {
 
 Result<BuildResult> Build(image::ImageStore& store, Host& host, const BuildOptions& options);
 
+// The directory of RUN --mount=type=cache mounts under the store's root; `builder prune` and
+// `system prune` remove it with the cache entries.
+std::string CacheMountsDir(const std::string& store_root);
+
 }  // namespace berth::build

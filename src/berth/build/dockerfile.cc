@@ -16,9 +16,9 @@ namespace berth::build {
 namespace {
 
 constexpr std::array<std::string_view, 18> kKeywords = {
-    "ADD",         "ARG",   "CMD",     "COPY",  "ENTRYPOINT", "ENV",   "EXPOSE",
-    "FROM",        "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL",
-    "STOPSIGNAL",  "USER",  "VOLUME",  "WORKDIR"};
+    "ADD",    "ARG",   "CMD",         "COPY",  "ENTRYPOINT", "ENV",
+    "EXPOSE", "FROM",  "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD",
+    "RUN",    "SHELL", "STOPSIGNAL",  "USER",  "VOLUME",     "WORKDIR"};
 
 bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -232,12 +232,26 @@ class JsonScanner {
       if (pos_ >= s_.size()) return false;
       char e = s_[pos_++];
       switch (e) {
-        case '"': case '\\': case '/': o.push_back(e); break;
-        case 'b': o.push_back('\b'); break;
-        case 'f': o.push_back('\f'); break;
-        case 'n': o.push_back('\n'); break;
-        case 'r': o.push_back('\r'); break;
-        case 't': o.push_back('\t'); break;
+        case '"':
+        case '\\':
+        case '/':
+          o.push_back(e);
+          break;
+        case 'b':
+          o.push_back('\b');
+          break;
+        case 'f':
+          o.push_back('\f');
+          break;
+        case 'n':
+          o.push_back('\n');
+          break;
+        case 'r':
+          o.push_back('\r');
+          break;
+        case 't':
+          o.push_back('\t');
+          break;
         case 'u': {
           int hi = Hex4();
           if (hi < 0) return false;
@@ -419,8 +433,7 @@ std::vector<HeredocMarker> FindHeredocs(std::string_view line) {
 bool IsValidStageName(std::string_view s) {
   if (s.empty() || s[0] < 'a' || s[0] > 'z') return false;
   for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-              c == '.';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     if (!ok) return false;
   }
   return true;
@@ -540,7 +553,8 @@ Result<Instruction> ParseInstructionText(std::string_view line, SourcePos pos, c
       return InvalidArgument("FROM requires either one or three arguments (`FROM image AS name`)");
     }
     for (const Instruction::Flag& f : ins.flags) {
-      if (f.name != "platform") return InvalidArgument(StrCat("FROM: unknown flag ", Quote(f.name)));
+      if (f.name != "platform")
+        return InvalidArgument(StrCat("FROM: unknown flag ", Quote(f.name)));
     }
   } else {
     ins.text = std::string(args);
@@ -647,7 +661,8 @@ class Parser {
     SourcePos pos{line_no, 1};
     if (name != "escape" && name != "syntax" && name != "check") return done();
     for (const std::string& s : seen_directives_) {
-      if (s == name) return At(pos, StrCat("only one ", Quote(name), " parser directive can be used"));
+      if (s == name)
+        return At(pos, StrCat("only one ", Quote(name), " parser directive can be used"));
     }
     seen_directives_.push_back(name);
     if (name == "escape") {

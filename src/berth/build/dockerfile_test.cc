@@ -126,7 +126,9 @@ TEST(Dockerfile, CommentsAndBlankLines) {
 }
 
 TEST(Dockerfile, CrlfAndBom) {
-  Dockerfile df = Parse("\xEF\xBB\xBF" "FROM a\r\nRUN echo \\\r\n  hi\r\n");
+  Dockerfile df = Parse(
+      "\xEF\xBB\xBF"
+      "FROM a\r\nRUN echo \\\r\n  hi\r\n");
   ASSERT_EQ(df.stages.size(), 1u);
   ASSERT_EQ(df.stages[0].instructions.size(), 1u);
   EXPECT_EQ(df.stages[0].instructions[0].text, "echo   hi");
@@ -289,9 +291,9 @@ TEST(Dockerfile, ShellNeedsJson) {
 // ---- flags ----
 
 TEST(Dockerfile, Flags) {
-  Instruction r = One(
-      "RUN --mount=type=cache,target=/root/.cache --mount=type=secret,id=tok "
-      "--network=none pip install x");
+  Instruction r =
+      One("RUN --mount=type=cache,target=/root/.cache --mount=type=secret,id=tok "
+          "--network=none pip install x");
   ASSERT_EQ(r.flags.size(), 3u);
   EXPECT_EQ(r.flags[0].name, "mount");
   EXPECT_EQ(r.flags[0].value, "type=cache,target=/root/.cache");
@@ -364,8 +366,9 @@ TEST(Dockerfile, StageErrors) {
             "Dockerfile:1:1: no FROM instruction: a Dockerfile needs at least one build stage");
   EXPECT_EQ(Err("\nARG A\n"),
             "Dockerfile:2:1: no FROM instruction: a Dockerfile needs at least one build stage");
-  EXPECT_EQ(Err("FROM\n"), "Dockerfile:1:1: FROM requires either one or three arguments "
-                           "(`FROM image AS name`)");
+  EXPECT_EQ(Err("FROM\n"),
+            "Dockerfile:1:1: FROM requires either one or three arguments "
+            "(`FROM image AS name`)");
   EXPECT_NE(Err("FROM a b\n").find("1:1: FROM requires either one or three"), std::string::npos);
   EXPECT_NE(Err("FROM a AS b c\n").find("one or three"), std::string::npos);
   EXPECT_NE(Err("FROM a IS b\n").find("one or three"), std::string::npos);
@@ -397,7 +400,8 @@ TEST(Dockerfile, ArgumentCountErrors) {
             "Dockerfile:2:1: ENTRYPOINT requires at least one argument");
   EXPECT_EQ(Err("FROM a\nCOPY onlyone\n"),
             "Dockerfile:2:1: COPY requires a source and a destination");
-  EXPECT_EQ(Err("FROM a\nADD [\"x\"]\n"), "Dockerfile:2:1: ADD requires a source and a destination");
+  EXPECT_EQ(Err("FROM a\nADD [\"x\"]\n"),
+            "Dockerfile:2:1: ADD requires a source and a destination");
   EXPECT_EQ(Err("FROM a\nVOLUME\n"), "Dockerfile:2:1: VOLUME requires at least one argument");
   EXPECT_EQ(Err("FROM a\nVOLUME [\" \"]\n"), "Dockerfile:2:1: VOLUME cannot be an empty string");
   EXPECT_EQ(Err("FROM a\nONBUILD\n"), "Dockerfile:2:1: ONBUILD requires at least one argument");
@@ -527,12 +531,12 @@ TEST(Dockerfile, HeredocQuotedNoExpand) {
 }
 
 TEST(Dockerfile, MultipleHeredocs) {
-  Instruction c = One(
-      "COPY <<a.txt <<-b.txt /dest/\n"
-      "first\n"
-      "a.txt\n"
-      "\tsecond\n"
-      "\tb.txt\n");
+  Instruction c =
+      One("COPY <<a.txt <<-b.txt /dest/\n"
+          "first\n"
+          "a.txt\n"
+          "\tsecond\n"
+          "\tb.txt\n");
   EXPECT_EQ(c.keyword, "COPY");
   EXPECT_EQ(c.text, "<<a.txt <<-b.txt /dest/");
   ASSERT_EQ(c.heredocs.size(), 2u);
@@ -541,7 +545,8 @@ TEST(Dockerfile, MultipleHeredocs) {
   EXPECT_EQ(c.heredocs[1].name, "b.txt");
   EXPECT_EQ(c.heredocs[1].content, "second\n");
 
-  Instruction r = One("RUN <<FILE1 cat > /file1 && <<FILE2 cat > /file2\nI am\nFILE1\nfile2\nFILE2\n");
+  Instruction r =
+      One("RUN <<FILE1 cat > /file1 && <<FILE2 cat > /file2\nI am\nFILE1\nfile2\nFILE2\n");
   ASSERT_EQ(r.heredocs.size(), 2u);
   EXPECT_EQ(r.heredocs[0].content, "I am\n");
   EXPECT_EQ(r.heredocs[1].content, "file2\n");
@@ -617,7 +622,8 @@ TEST(KeyValues, EnvAcrossContinuation) {
 }
 
 TEST(KeyValues, Label) {
-  auto kv = KV("LABEL \"com.example.vendor\"=\"ACME Inc\" version=1.0 description=\"multi \\\n line\"");
+  auto kv =
+      KV("LABEL \"com.example.vendor\"=\"ACME Inc\" version=1.0 description=\"multi \\\n line\"");
   ASSERT_EQ(kv.size(), 3u);
   EXPECT_EQ(kv[0].key, "\"com.example.vendor\"");
   EXPECT_EQ(kv[0].value, "\"ACME Inc\"");

@@ -42,18 +42,18 @@ std::vector<Rune> DecodeUtf8(std::string_view s) {
 
 struct Token {
   enum Kind : uint8_t {
-    kLiteral,       // `c`, or `\c`
-    kAny,           // `?`: one character but '/'
-    kClass,         // `[...]`
-    kStar,          // `*`: any run without '/'
-    kAnyDirs,       // `**` before more pattern: "" or anything ending in '/'
-    kAnything,      // `**` at the end: any run, '/' included
+    kLiteral,   // `c`, or `\c`
+    kAny,       // `?`: one character but '/'
+    kClass,     // `[...]`
+    kStar,      // `*`: any run without '/'
+    kAnyDirs,   // `**` before more pattern: "" or anything ending in '/'
+    kAnything,  // `**` at the end: any run, '/' included
   };
   explicit Token(Kind k, Rune r = 0) : kind(k), rune(r) {}
   Kind kind;
-  Rune rune = 0;                               // kLiteral
-  bool negated = false;                        // kClass
-  std::vector<std::pair<Rune, Rune>> ranges;   // kClass
+  Rune rune = 0;                              // kLiteral
+  bool negated = false;                       // kClass
+  std::vector<std::pair<Rune, Rune>> ranges;  // kClass
 };
 
 bool ClassMatches(const Token& t, Rune r) {

@@ -1,8 +1,8 @@
 #include "berth/build/dockerignore.h"
 
-#include <chrono>
-
 #include <gtest/gtest.h>
+
+#include <chrono>
 
 namespace berth::build {
 namespace {
@@ -213,7 +213,9 @@ TEST(IgnoreMatcher, CommentsOnlyInFirstColumn) {
 }
 
 TEST(IgnoreMatcher, CrlfAndBom) {
-  IgnoreMatcher m = Parse("\xEF\xBB\xBF" "foo\r\nbar\r\n");
+  IgnoreMatcher m = Parse(
+      "\xEF\xBB\xBF"
+      "foo\r\nbar\r\n");
   EXPECT_TRUE(m.Excluded("foo"));
   EXPECT_TRUE(m.Excluded("bar"));
 }

@@ -180,7 +180,7 @@ Result<State> ApplyRun(StageContext& sc, const State& state, const Instruction& 
     } else if (m.type == "cache") {
       image::Sha256 h;
       h.Update(m.id.empty() ? mount.target : m.id);
-      std::string dir = StrCat(env.store->root(), "/build-cache-mounts/", h.Finish().substr(7, 32));
+      std::string dir = StrCat(CacheMountsDir(env.store->root()), "/", h.Finish().substr(7, 32));
       BERTH_TRY(MkdirAll(dir, 0755));
       mount.source = dir;
       desc += " cache:" + mount.target;

@@ -20,8 +20,9 @@ using VarLookup = std::function<std::optional<std::string>(std::string_view name
 
 // One word: expanded, quotes removed; whitespace stays part of the word.
 Result<std::string> ExpandWord(std::string_view word, const VarLookup& vars, char escape = '\\');
-// A text split into words on unquoted whitespace after expansion (an expanded value is not
-// split again). COPY/ADD sources and destination, EXPOSE, VOLUME (shell form), USER.
+// A text split into words on unquoted whitespace; an unquoted expansion is split too, as
+// BuildKit does (`EXPOSE $PORTS` with PORTS="80 443" gives two words). COPY/ADD sources and
+// destination, EXPOSE, VOLUME (shell form).
 Result<std::vector<std::string>> ExpandWords(std::string_view text, const VarLookup& vars,
                                              char escape = '\\');
 // A heredoc body with `$VAR`/`${...}` expanded and nothing else removed (quotes kept).

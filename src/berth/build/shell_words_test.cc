@@ -1,8 +1,8 @@
 #include "berth/build/shell_words.h"
 
-#include <map>
-
 #include <gtest/gtest.h>
+
+#include <map>
 
 namespace berth::build {
 namespace {
@@ -77,9 +77,9 @@ TEST(ExpandWord, DoubleQuotesExpand) {
   EXPECT_EQ(Word("\"$FOO\""), "foo");
   EXPECT_EQ(Word("\"a $FOO b\""), "a foo b");
   EXPECT_EQ(Word("\"'$FOO'\""), "'foo'");
-  EXPECT_EQ(Word("\"\\\"\""), "\"");   // "\""  -> "
+  EXPECT_EQ(Word("\"\\\"\""), "\"");  // "\""  -> "
   EXPECT_EQ(Word("\"\\$FOO\""), "$FOO");
-  EXPECT_EQ(Word("\"\\\\\""), "\\");   // "\\"  -> backslash
+  EXPECT_EQ(Word("\"\\\\\""), "\\");    // "\\"  -> backslash
   EXPECT_EQ(Word("\"a\\b\""), "a\\b");  // other escapes stay
   EXPECT_EQ(Word("\"\""), "");
 }

@@ -142,6 +142,7 @@ void AddBuildCommands(CLI::App* parent, bool in_group, Registry& r) {
     r.Push(sub, [&ctx]() -> Result<int> {
       BERTH_ASSIGN_OR_RETURN(engine::Engine * eng, ctx.Engine());
       BERTH_ASSIGN_OR_RETURN(int64_t entries, eng->images().CachePrune());
+      BERTH_TRY(RemoveAll(build::CacheMountsDir(eng->options().root)));
       BERTH_ASSIGN_OR_RETURN(auto gc, eng->images().GarbageCollect());
       Print(StrCat("Deleted build cache entries: ", entries, "\nTotal reclaimed space: ",
                    gc.bytes_freed, " bytes\n"));

@@ -10,6 +10,7 @@
 #include "berth/base/file.h"
 #include "berth/base/strings.h"
 #include "berth/oci/spec.h"
+#include "berth/build/builder.h"
 #include "cli.h"
 #include "template.h"
 #include "views.h"
@@ -175,7 +176,8 @@ Result<int> SystemPrune(Context& ctx, const PruneFlags& f) {
         StrCat("WARNING! This will remove:\n  - all stopped containers\n",
                f.volumes ? "  - all volumes not used by at least one container\n" : "",
                f.all ? "  - all images without at least one container associated to them"
-                     : "  - all dangling images");
+                     : "  - all dangling images",
+               "\n  - all build cache");
     if (!Confirm(warning)) return 0;
   }
   BERTH_ASSIGN_OR_RETURN(engine::Engine * eng, ctx.Engine());
@@ -206,6 +208,14 @@ Result<int> SystemPrune(Context& ctx, const PruneFlags& f) {
       }
       out += "\n";
     }
+  }
+  // As docker's: the build cache goes too (its layers are freed by the image GC below).
+  BERTH_ASSIGN_OR_RETURN(int64_t cache_entries, eng->images().CachePrune());
+  BERTH_TRY(RemoveAll(build::CacheMountsDir(eng->options().root)));
+  if (cache_entries > 0) {
+    out += StrCat("Deleted build cache entries: ", cache_entries, "\n\n");
+    BERTH_ASSIGN_OR_RETURN(auto gc, eng->images().GarbageCollect());
+    freed += gc.bytes_freed;
   }
   BERTH_ASSIGN_OR_RETURN(int64_t img_freed, PruneImages(*eng, f.all, out));
   freed += img_freed;
