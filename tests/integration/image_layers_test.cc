@@ -89,7 +89,7 @@ TEST(ImageLayers, UnpackPreservesOwnersDevicesXattrsLinksSetuid) {
   home.uid = 1000;
   home.gid = 1000;
   std::string dir = Layer(tmp, "l", {Dir("dev"), null, loop, fifo, suid, home, owned, capped,
-                                     Hardlink("bin/su2", "bin/su"), Symlink("bin/sh", "busybox")});
+                                     Hardlink("bin/su2", "bin/su", 04755), Symlink("bin/sh", "busybox")});
   struct stat st;
   ASSERT_EQ(::lstat((dir + "/dev/null").c_str(), &st), 0);
   EXPECT_TRUE(S_ISCHR(st.st_mode));
@@ -298,7 +298,7 @@ TEST(ImageLayers, PackUnpackRoundTripAsRoot) {
   dev.type = 'c';
   dev.major = 5;
   dev.minor = 0;
-  std::string src = Layer(tmp, "src", {Dir("bin", 0711), capped, Hardlink("bin/ping6", "bin/ping"),
+  std::string src = Layer(tmp, "src", {Dir("bin", 0711), capped, Hardlink("bin/ping6", "bin/ping", 0755),
                                         dev, Symlink("bin/sh", "/bin/busybox"),
                                         File("etc/motd", std::string(300000, 'm'))});
   for (auto c : {oci::Compression::kGzip, oci::Compression::kZstd, oci::Compression::kNone}) {

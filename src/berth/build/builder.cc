@@ -226,6 +226,7 @@ Status Builder::BuildStage(int index) {
     }
   }
   for (const auto& ins : stage.instructions) {
+    if (o_.interrupted && o_.interrupted()) return Fail(ErrorCode::kFailedPrecondition, "build interrupted");
     ++env_.step;
     std::fprintf(o_.out, "[%d/%d] STEP %d/%d: %s\n", index + 1, static_cast<int>(df_.stages.size()),
                  env_.step, env_.total, ins.original.c_str());

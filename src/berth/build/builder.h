@@ -68,6 +68,8 @@ struct BuildOptions {
   bool pull = false;
   bool quiet = false;      // only the image id at the end (steps' output still shows)
   FILE* out = stdout;      // step lines
+  // Asked before each step: true stops the build (the CLI keeps SIGINT/SIGTERM pending).
+  std::function<bool()> interrupted;
 };
 
 struct BuildResult {

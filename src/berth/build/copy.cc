@@ -129,8 +129,17 @@ Status CopyEntry(int src_dir, const std::string& name, const std::string& rel, i
     UniqueFd d(::openat(dst_dir, dst_name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!d) return ErrnoFail(StrCat("open ", Quote(dst_name)));
     BERTH_TRY(CopyDir(s.get(), rel, d.get(), o));
-    // A directory that was only walked for re-included entries keeps its existing metadata.
-    if (Skipped(o, rel)) return Ok();
+    if (Skipped(o, rel)) {
+      // Walked only for re-included entries: an existing directory keeps its metadata, a
+      // new one holding nothing goes again, a new one holding something looks like its source.
+      if (exists) return Ok();
+      BERTH_ASSIGN_OR_RETURN(auto left, ListEntries(d.get(), dst_name));
+      if (left.empty()) {
+        if (::unlinkat(dst_dir, dst_name.c_str(), AT_REMOVEDIR) != 0)
+          return ErrnoFail(StrCat("remove ", Quote(dst_name)));
+        return Ok();
+      }
+    }
     // Times last: copying into the directory changed its mtime.
     return ApplyMeta(dst_dir, dst_name, st, o);
   }

@@ -134,6 +134,9 @@ void AddHistory(State& next, std::string created_by, bool empty_layer) {
   h.created_by = std::move(created_by);
   h.comment = "berth build";
   h.empty_layer = empty_layer;
+  // The image's creation time is that of its last step, as docker's (a fully cached build
+  // keeps the first build's times, and so its id).
+  next.config.created = h.created;
   next.config.history.push_back(std::move(h));
 }
 

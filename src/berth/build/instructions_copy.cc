@@ -227,12 +227,13 @@ Status WriteHeredoc(int dst_dir, const std::string& name, const std::string& con
                     const CopyOptions& co) {
   if (::unlinkat(dst_dir, name.c_str(), 0) != 0 && errno != ENOENT && errno != EISDIR)
     return ErrnoFail(StrCat("replace ", Quote(name)));
-  UniqueFd fd(::openat(dst_dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  // 0664 unless --chmod: the mode BuildKit gives heredoc files.
+  UniqueFd fd(::openat(dst_dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0664));
   if (!fd) return ErrnoFail(StrCat("create ", Quote(name)));
   BERTH_TRY(WriteAll(fd.get(), content, name));
   if (::fchown(fd.get(), co.uid.value_or(0), co.gid.value_or(0)) != 0)
     return ErrnoFail(StrCat("chown ", Quote(name)));
-  if (::fchmod(fd.get(), co.mode.value_or(0644)) != 0) return ErrnoFail(StrCat("chmod ", Quote(name)));
+  if (::fchmod(fd.get(), co.mode.value_or(0664)) != 0) return ErrnoFail(StrCat("chmod ", Quote(name)));
   return Ok();
 }
 

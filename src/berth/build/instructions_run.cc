@@ -239,10 +239,27 @@ Result<State> ApplyWorkdir(StageContext& sc, const State& state, const Instructi
   wd = CleanAbsolute(wd.starts_with('/') ? wd : StrCat(base, "/", wd));
   State next = state;
   next.config.config.working_dir = wd;
+  const std::string& user = state.config.config.user;
   return RecordStep(
-      sc, state, StrCat("WORKDIR ", wd), StrCat("WORKDIR ", wd), std::move(next),
-      [&](const std::string&, int root_fd) -> Status {
-        BERTH_TRY(sys::MkdirAllInRoot(root_fd, wd));
+      sc, state, StrCat("WORKDIR ", wd), StrCat("WORKDIR ", wd, " user=", user), std::move(next),
+      [&](const std::string& rootfs, int root_fd) -> Status {
+        // Directories it creates belong to the USER, as BuildKit makes them.
+        std::optional<oci::User> owner;
+        if (!user.empty()) {
+          BERTH_ASSIGN_OR_RETURN_CTX(oci::User u, sc.env->host->ResolveUser(rootfs, user),
+                                     StrCat("USER ", user));
+          owner = u;
+        }
+        std::string path;
+        for (const auto& part : SplitNonEmpty(wd, '/')) {
+          path += "/" + part;
+          bool existed = sys::OpenInRoot(root_fd, path, O_PATH).has_value();
+          BERTH_TRY(sys::MkdirAllInRoot(root_fd, path));
+          if (existed || !owner) continue;
+          BERTH_ASSIGN_OR_RETURN(UniqueFd d, sys::OpenInRoot(root_fd, path, O_RDONLY | O_DIRECTORY));
+          if (::fchown(d.get(), owner->uid, owner->gid) != 0)
+            return ErrnoFail(StrCat("chown ", Quote(path)));
+        }
         return Ok();
       },
       true);

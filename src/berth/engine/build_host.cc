@@ -110,6 +110,7 @@ Result<int> BuildHost::Run(const build::RunRequest& r) {
   ro.create.id = id;
   ro.create.bundle = dir;
   ro.create.spec = &spec;
+  ro.kill_on_interrupt = true;
   auto code = runtime::Run(engine_.RuntimeOptions(), ro);
   for (auto it = made.rbegin(); it != made.rend(); ++it) {
     std::string rel = it->substr(1);

@@ -177,7 +177,7 @@ TEST_F(SpecGenTest, EnvCwdUserFromImageAndFlags) {
   EXPECT_EQ(s.process->cwd, "/app");
   EXPECT_EQ(s.process->user.uid, 33u);
   EXPECT_EQ(s.process->user.gid, 33u);
-  EXPECT_EQ(s.process->user.additional_gids, std::vector<uint32_t>{50});
+  EXPECT_EQ(s.process->user.additional_gids, (std::vector<uint32_t>{33, 50}));
 
   run_.workdir = "/override";
   run_.user = "1234";
@@ -186,7 +186,7 @@ TEST_F(SpecGenTest, EnvCwdUserFromImageAndFlags) {
   EXPECT_EQ(s.process->cwd, "/override");
   EXPECT_EQ(s.process->user.uid, 1234u);
   EXPECT_EQ(s.process->user.gid, 0u);
-  EXPECT_EQ(s.process->user.additional_gids, std::vector<uint32_t>{50});
+  EXPECT_EQ(s.process->user.additional_gids, (std::vector<uint32_t>{0, 50}));
 
   run_.workdir = "relative";
   EXPECT_NE(GenError().message().find("--workdir"), std::string::npos);

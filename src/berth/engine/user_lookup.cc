@@ -150,7 +150,11 @@ Result<oci::User> ResolveUser(const std::string& rootfs, std::string_view user,
 
   if (explicit_group) {
     BERTH_ASSIGN_OR_RETURN(out.gid, LookupGroup(groups, group_part));
-  } else if (!name.empty()) {
+  }
+  // docker lists the primary group first among the supplementary ones (moby's getUser), so
+  // getgroups() in the container includes it.
+  out.additional_gids.insert(out.additional_gids.begin(), out.gid);
+  if (!explicit_group && !name.empty()) {
     for (const auto& g : groups)
       if (std::find(g.members.begin(), g.members.end(), name) != g.members.end())
         out.additional_gids.push_back(g.gid);

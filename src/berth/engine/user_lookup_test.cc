@@ -58,7 +58,7 @@ TEST_F(UserLookupTest, NameGivesUidGidAndGroups) {
   ASSERT_TRUE(u.has_value()) << u.error().message();
   EXPECT_EQ(u->uid, 1000u);
   EXPECT_EQ(u->gid, 1000u);
-  EXPECT_EQ(u->additional_gids, (std::vector<uint32_t>{10, 29}));
+  EXPECT_EQ(u->additional_gids, (std::vector<uint32_t>{1000, 10, 29}));
 }
 
 TEST_F(UserLookupTest, NumericUidFindsEntryOrRunsWithGidZero) {
@@ -66,12 +66,12 @@ TEST_F(UserLookupTest, NumericUidFindsEntryOrRunsWithGidZero) {
   ASSERT_TRUE(u.has_value());
   EXPECT_EQ(u->uid, 1001u);
   EXPECT_EQ(u->gid, 100u);
-  EXPECT_EQ(u->additional_gids, std::vector<uint32_t>{29});
+  EXPECT_EQ(u->additional_gids, (std::vector<uint32_t>{100, 29}));
   u = ResolveUser(root_, "4242", {});
   ASSERT_TRUE(u.has_value());
   EXPECT_EQ(u->uid, 4242u);
   EXPECT_EQ(u->gid, 0u);
-  EXPECT_TRUE(u->additional_gids.empty());
+  EXPECT_EQ(u->additional_gids, std::vector<uint32_t>{0});
 }
 
 TEST_F(UserLookupTest, ExplicitGroupReplacesMembership) {
@@ -79,7 +79,7 @@ TEST_F(UserLookupTest, ExplicitGroupReplacesMembership) {
   ASSERT_TRUE(u.has_value()) << u.error().message();
   EXPECT_EQ(u->uid, 1000u);
   EXPECT_EQ(u->gid, 100u);
-  EXPECT_TRUE(u->additional_gids.empty());
+  EXPECT_EQ(u->additional_gids, std::vector<uint32_t>{100});
   u = ResolveUser(root_, "5000:6000", {});
   ASSERT_TRUE(u.has_value());
   EXPECT_EQ(u->uid, 5000u);
@@ -93,7 +93,7 @@ TEST_F(UserLookupTest, ExplicitGroupReplacesMembership) {
 TEST_F(UserLookupTest, GroupAddAppendsWithoutDuplicates) {
   auto u = ResolveUser(root_, "alice", {"audio", "users", "777"});
   ASSERT_TRUE(u.has_value()) << u.error().message();
-  EXPECT_EQ(u->additional_gids, (std::vector<uint32_t>{10, 29, 100, 777}));
+  EXPECT_EQ(u->additional_gids, (std::vector<uint32_t>{1000, 10, 29, 100, 777}));
   auto bad = ResolveUser(root_, "alice", {"nogroup"});
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().message().find("nogroup"), std::string::npos);

@@ -239,7 +239,16 @@ Status EntryApplier::ApplyHardlink(int parent, const std::string& name, const st
   // No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink itself.
   if (::linkat(tparent.get(), target->back().c_str(), parent, name.c_str(), 0) != 0)
     return ErrnoFail(StrCat("link to ", Quote(raw)));
-  return Ok();
+  if (S_ISLNK(st.st_mode)) return Ok();
+  // A link header that disagrees with its inode wins, as in docker's and buildah's
+  // extraction (each header is applied to the path it names). Only what differs is changed:
+  // a chown would drop the file capabilities of an inode whose owner is already right.
+  uid_t uid = static_cast<uid_t>(archive_entry_uid(e));
+  gid_t gid = static_cast<gid_t>(archive_entry_gid(e));
+  mode_t perm = archive_entry_perm(e) & 07777;
+  if (uid == st.st_uid && gid == st.st_gid && perm == (st.st_mode & 07777)) return Ok();
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, OpenAtNoFollow(parent, name, O_PATH, name));
+  return ApplyMeta(fd.get(), false, e);
 }
 
 Status EntryApplier::ClearOpaque(int dirfd, const std::string& path) {

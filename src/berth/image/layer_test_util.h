@@ -63,11 +63,14 @@ inline TarEntry Symlink(std::string path, std::string target) {
   e.mode = 0777;
   return e;
 }
-inline TarEntry Hardlink(std::string path, std::string target) {
+// A tar writer gives a hard link's header its inode's metadata; `mode` should match the
+// target's (the unpack applies the header to the shared inode, as docker's does).
+inline TarEntry Hardlink(std::string path, std::string target, mode_t mode = 0644) {
   TarEntry e;
   e.path = std::move(path);
   e.type = 'h';
   e.link = std::move(target);
+  e.mode = mode;
   return e;
 }
 

@@ -31,7 +31,7 @@ bool Exists(const std::string& path) {
 
 std::vector<TarEntry> Basic() {
   return {Dir("etc"), File("etc/hostname", "box\n"), File("bin/tool", "#!/bin/sh\n", 0755),
-          Symlink("etc/link", "/does/not/exist"), Hardlink("bin/tool2", "bin/tool")};
+          Symlink("etc/link", "/does/not/exist"), Hardlink("bin/tool2", "bin/tool", 0755)};
 }
 
 TEST(NormalizeEntryPath, Components) {

@@ -586,7 +586,7 @@ Result<int> Run(const GlobalOptions& g, const RunOptions& o) {
     l.init.Release();
     return 0;
   }
-  BERTH_ASSIGN_OR_RETURN(int code, WaitForeground(l.init, *signals, l.pty_master.get()));
+  BERTH_ASSIGN_OR_RETURN(int code, WaitForeground(l.init, *signals, l.pty_master.get(), o.kill_on_interrupt));
   log::Trace("exited");
   if (!o.keep) {
     auto st = Destroy(g, l.record, l.cgroup.get(), l.spec);

@@ -73,7 +73,7 @@ ForegroundSignals::~ForegroundSignals() {
 }
 
 Result<int> WaitForeground(sys::ChildProcess& process, ForegroundSignals& signals,
-                           int pty_master) {
+                           int pty_master, bool kill_on_interrupt) {
   pid_t pid = process.pid();
   std::optional<RawMode> raw;
   bool stdin_open = pty_master >= 0;
@@ -105,6 +105,10 @@ Result<int> WaitForeground(sys::ChildProcess& process, ForegroundSignals& signal
         if (sig == SIGWINCH) {
           if (pty_master >= 0) CopyWindowSize(STDIN_FILENO, pty_master);
           continue;
+        }
+        if (kill_on_interrupt &&
+            (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT)) {
+          sig = SIGKILL;
         }
         (void)process.Signal(sig);
       }

@@ -30,7 +30,9 @@ class ForegroundSignals {
 };
 
 // Waits for `process` to exit while forwarding signals and relaying the pty (if
-// pty_master >= 0). Returns its exit code (128+signal when killed).
-Result<int> WaitForeground(sys::ChildProcess& process, ForegroundSignals& signals, int pty_master);
+// pty_master >= 0). Returns its exit code (128+signal when killed). With
+// `kill_on_interrupt`, the terminating signals kill it instead of being forwarded.
+Result<int> WaitForeground(sys::ChildProcess& process, ForegroundSignals& signals, int pty_master,
+                           bool kill_on_interrupt = false);
 
 }  // namespace berth::runtime

@@ -58,6 +58,9 @@ struct RunOptions {
   CreateOptions create;
   bool detach = false;
   bool keep = false;  // keep the container's state after it exits (foreground only)
+  // SIGINT, SIGTERM, SIGHUP or SIGQUIT to the caller kill the container (SIGKILL) instead of
+  // being forwarded: a build step's shell, pid 1 of its namespace, would ignore them.
+  bool kill_on_interrupt = false;
 };
 
 Status Create(const GlobalOptions& g, const CreateOptions& o);

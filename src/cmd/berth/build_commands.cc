@@ -1,6 +1,7 @@
 // berth CLI: `build` (berth/build does the work; the engine runs its RUN steps) and
 // `builder prune`.
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -99,8 +100,29 @@ Result<int> RunBuild(Context& ctx, BuildFlags& f) {
     if (out != stdout) std::fclose(out);
   });
   o.out = out;
+  // Ctrl-C or a SIGTERM stops the build between steps (and kills a running step, see
+  // RunOptions::kill_on_interrupt) so that its snapshots are cleaned up; they stay pending
+  // until asked for.
+  sigset_t stop_signals, old_mask;
+  sigemptyset(&stop_signals);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&stop_signals, sig);
+  ::sigprocmask(SIG_BLOCK, &stop_signals, &old_mask);
+  bool was_interrupted = false;
+  Defer restore_mask([&] {
+    if (!was_interrupted) ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  });
+  o.interrupted = [&] {
+    sigset_t pending;
+    if (::sigpending(&pending) != 0) return false;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT})
+      if (sigismember(&pending, sig)) was_interrupted = true;
+    return was_interrupted;
+  };
   CliBuildHost host(*eng, ctx);
-  BERTH_ASSIGN_OR_RETURN(build::BuildResult res, build::Build(eng->images(), host, o));
+  auto built = build::Build(eng->images(), host, o);
+  // A step killed by the signal: report the interruption, not its exit code.
+  if (!built.has_value() && o.interrupted()) return Fail(ErrorCode::kFailedPrecondition, "build interrupted");
+  BERTH_ASSIGN_OR_RETURN(build::BuildResult res, std::move(built));
   if (!f.iidfile.empty()) BERTH_TRY_CTX(WriteFile(f.iidfile, res.image.id), "--iidfile");
   Print(res.image.id + "\n");
   return 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """compare.py - compares what `berth build` and `buildah bud` made (tests/interop/build_compat_test.sh).
 
-  compare.py trees BERTH.tar BUILDAH.tar [--base BASE.tar] [--ignore PATH]...
+  compare.py trees BERTH.tar BUILDAH.tar [--base BASE.tar] [--workdir DIR] [--volume DIR]...
+                 [--ignore PATH]...
       The root filesystems of two docker-archive images (`berth save`, `buildah push
       IMG docker-archive:F`), each built by applying its layers in order (whiteouts
       `.wh.NAME` and opaque directories `.wh..wh..opq` honoured). Compared per path: type,
@@ -9,11 +10,14 @@
       symlink target. Modification times are ignored. A hard link counts as a regular file
       with its target's content. Prints one line per difference; exit 1 if any.
       --base: the FROM image; buildah's RUN mount stubs are recognised against it (below).
-  compare.py config BERTH_INSPECT.json BUILDAH_INSPECT.json
+      --workdir: the image's WORKDIR, which buildah may not have made (below).
+      --volume: a VOLUME of the image, whose directory buildah may have made (below).
+  compare.py config BERTH_INSPECT.json BUILDAH_INSPECT.json [--docker FIELD=JSON]...
       The config fields of `berth image inspect` ([0].Config) and `buildah inspect --type
       image` (.Docker.config, the images are built with --format docker): Env, Cmd,
       Entrypoint, WorkingDir, User, ExposedPorts, Labels, Volumes, StopSignal, Healthcheck,
-      Shell, OnBuild. Exit 1 if any differs.
+      Shell, OnBuild. Exit 1 if any differs. --docker: docker's value of FIELD, compared
+      instead of buildah's (for a documented buildah quirk).
   compare.py entry ARCHIVE PATH
       One path of an image's root filesystem as JSON (type, mode, uid, gid, size, sha256,
       link, text: the content when it is short UTF-8), or `null` when absent.
@@ -21,7 +25,8 @@
       Every path, one JSON object a line (debugging).
   compare.py tar OUT.tar.gz KIND
       Writes a tarball for the ADD tests: bundle (.tar.gz) and plain (.tar), owners, modes,
-      links; escape MARKER HOSTDIR (.tar.gz), entries that try to leave the destination.
+      links; escape-WAY MARKER HOSTDIR (.tar.gz), an entry that tries to leave the
+      destination (WAY: dotdot, deep, abs, symlink, relsymlink, hardlink).
 """
 import gzip
 import hashlib
@@ -161,15 +166,36 @@ def describe(e):
 # only when buildah's file is empty, the base image lacks the path and berth has no such path.
 BUILDAH_STUBS = ('etc/hosts', 'etc/resolv.conf', 'etc/hostname')
 
+# WORKDIR: buildah 1.28 makes the directory only when a later RUN, COPY or ADD needs it; the
+# Dockerfile reference says "If the WORKDIR doesn't exist, it will be created even if it's
+# not used in any subsequent Dockerfile instruction" (BuildKit: llb.Mkdir in
+# dispatchWorkdir). A --workdir directory (and its parents) that berth made and buildah
+# lacks is therefore not a difference.
+#
+# VOLUME: buildah 1.28 creates each declared volume directory (and missing parents) in the
+# image when a later RUN runs, as mount points. docker only records the volume in the config
+# (BuildKit's dispatchVolume touches no files; the engine makes the directory when a
+# container starts). A --volume directory (or parent of one) that only buildah has is
+# therefore not a difference.
+
 
 def cmd_trees(args):
     berth_ar, buildah_ar = args[0], args[1]
     base_ar = None
     ignore = set()
+    workdirs = set()
+    volumes = set()
     i = 2
     while i < len(args):
         if args[i] == '--base':
             base_ar = args[i + 1]
+            i += 2
+        elif args[i] == '--workdir':
+            if args[i + 1]:
+                workdirs.add(norm(args[i + 1]))
+            i += 2
+        elif args[i] == '--volume':
+            volumes.add(norm(args[i + 1]))
             i += 2
         elif args[i] == '--ignore':
             ignore.add(norm(args[i + 1]))
@@ -190,6 +216,14 @@ def cmd_trees(args):
         if (path in BUILDAH_STUBS and ea is None and eb is not None and eb['type'] == 'file'
                 and eb.get('size') == 0 and path not in base):
             ignored.append(path + ' (buildah RUN mount stub)')
+            continue
+        if (ea is not None and eb is None and ea['type'] == 'dir'
+                and any(w == path or w.startswith(path + '/') for w in workdirs)):
+            ignored.append(path + ' (WORKDIR buildah did not make)')
+            continue
+        if (ea is None and eb is not None and eb['type'] == 'dir'
+                and any(v == path or v.startswith(path + '/') for v in volumes)):
+            ignored.append(path + ' (VOLUME mount point buildah made)')
             continue
         if ea is None or eb is None:
             diffs.append(f'/{path}: berth {describe(ea)}; buildah {describe(eb)}')
@@ -234,6 +268,16 @@ def cmd_config(args):
         a = json.load(f)
     with open(args[1]) as f:
         b = json.load(f)
+    # --docker FIELD=JSON: docker's value of FIELD for this build, where buildah's own
+    # differs by a quirk of buildah's (each use in build_compat_test.sh says which)
+    docker = {}
+    rest = args[2:]
+    while rest:
+        if rest[0] != '--docker' or len(rest) < 2:
+            raise SystemExit(f'compare.py config: unknown argument {rest[0]}')
+        k, _, v = rest[1].partition('=')
+        docker[k] = json.loads(v)
+        rest = rest[2:]
     if isinstance(a, list):
         a = a[0]
     ca = a.get('Config') or {}
@@ -241,9 +285,15 @@ def cmd_config(args):
     diffs = 0
     for field in CONFIG_FIELDS:
         va, vb = norm_config(field, ca.get(field)), norm_config(field, cb.get(field))
+        who = 'buildah'
+        if field in docker:
+            want = norm_config(field, docker[field])
+            if vb != want:
+                print(f'  (buildah quirk) config {field}: buildah {json.dumps(vb)}, docker {json.dumps(want)}')
+            vb, who = want, 'docker'
         if va != vb:
             diffs += 1
-            print(f'  DIFF config {field}: berth {json.dumps(va)}; buildah {json.dumps(vb)}')
+            print(f'  DIFF config {field}: berth {json.dumps(va)}; {who} {json.dumps(vb)}')
     print(f'  {len(CONFIG_FIELDS)} config fields, {diffs} differences')
     return 1 if diffs else 0
 
@@ -272,19 +322,28 @@ def cmd_tar(args):
             i.linkname = link
             i.size = len(data) if type_ == tarfile.REGTYPE else 0
             t.addfile(i, io.BytesIO(data) if type_ == tarfile.REGTYPE else None)
-        if what == 'escape':
+        if what.startswith('escape-'):
             # args: MARKER (a unique name) HOSTDIR (an existing host directory)
             marker, hostdir = args[2], args[3]
+            way = what[len('escape-'):]
             add('ok/', type_=tarfile.DIRTYPE)
             add('ok/inside.txt', b'harmless\n')
-            add(f'../../{marker}-dotdot', b'escaped by ..\n')
-            add(f'../../../../../../../../../../tmp/{marker}-deep', b'escaped by many ..\n')
-            add(f'/tmp/{marker}-abs', b'escaped by an absolute name\n')
-            add('lnk', type_=tarfile.SYMTYPE, link=hostdir)
-            add(f'lnk/{marker}-through-symlink', b'escaped through a symlink\n')
-            add('rel', type_=tarfile.SYMTYPE, link='../../../../../../../../..' + hostdir)
-            add(f'rel/{marker}-through-relative-symlink', b'escaped through a relative symlink\n')
-            add('hard', type_=tarfile.LNKTYPE, link='/etc/passwd')
+            if way == 'dotdot':
+                add(f'../../{marker}-dotdot', b'escaped by ..\n')
+            elif way == 'deep':
+                add(f'../../../../../../../../../../tmp/{marker}-deep', b'escaped by many ..\n')
+            elif way == 'abs':
+                add(f'/tmp/{marker}-abs', b'escaped by an absolute name\n')
+            elif way == 'symlink':
+                add('lnk', type_=tarfile.SYMTYPE, link=hostdir)
+                add(f'lnk/{marker}-through-symlink', b'escaped through a symlink\n')
+            elif way == 'relsymlink':
+                add('rel', type_=tarfile.SYMTYPE, link='../../../../../../../../..' + hostdir)
+                add(f'rel/{marker}-through-relative-symlink', b'escaped through a relative symlink\n')
+            elif way == 'hardlink':
+                add(f'{marker}-hard', type_=tarfile.LNKTYPE, link='/etc/passwd')
+            else:
+                raise SystemExit(f'compare.py tar: unknown escape {way}')
         elif what in ('bundle', 'plain'):
             def entry(name, type_=tarfile.REGTYPE, data=b'', mode=0o644, uid=0, gid=0, link=''):
                 i = tarfile.TarInfo(name)
@@ -298,7 +357,12 @@ def cmd_tar(args):
             entry(f'./{p}/bin/tool', data=b'#!/bin/sh\necho tool\n', mode=0o755, uid=1000, gid=1000)
             entry(f'./{p}/etc/', tarfile.DIRTYPE, mode=0o755)
             entry(f'./{p}/etc/tool.conf', data=b'conf=1\n', mode=0o640, gid=65534)
-            entry(f'./{p}/etc/hard.conf', tarfile.LNKTYPE, link=f'./{p}/etc/tool.conf')
+            # a hard link's header carries its inode's metadata, as tar writes it
+            entry(f'./{p}/etc/hard.conf', tarfile.LNKTYPE, link=f'./{p}/etc/tool.conf', mode=0o640, gid=65534)
+            # a hard link whose header says otherwise: docker's pkg/archive (and buildah)
+            # chmod and lchown the link's path, i.e. the shared inode, to the header's values
+            entry(f'./{p}/etc/other.conf', data=b'other=1\n', mode=0o600, uid=1000, gid=1000)
+            entry(f'./{p}/etc/odd-hard.conf', tarfile.LNKTYPE, link=f'./{p}/etc/other.conf', mode=0o644)
             entry(f'./{p}/tool-link', tarfile.SYMTYPE, link='bin/tool', mode=0o777)
             entry(f'./{p}/empty/', tarfile.DIRTYPE, mode=0o700)
             entry(f'./{p}/setuid', data=b'x\n', mode=0o4755)
