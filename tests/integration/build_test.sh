@@ -147,6 +147,7 @@ COPY app /app
 RUN cat /app/one.txt > /derived.txt
 COPY two.txt /two.txt
 RUN date +%s%N > /stamp
+CMD ["sh"]
 EOF
   ok build -t c:1 "$CTX"
   expect "cold cache hits" "$(cached)" 0
@@ -169,6 +170,9 @@ EOF
 one"
   ok build --no-cache -t c:1 "$CTX"
   expect "--no-cache hits" "$(cached)" 0
+  local id_nc=${OUT##*$'\n'}
+  ok build -t c:1 "$CTX"
+  expect "a plain build after --no-cache gives its result" "${OUT##*$'\n'}" "$id_nc"
   ok builder prune -f
   grep -q 'Deleted build cache entries: [1-9]' <<<"$OUT" || fail "prune: $OUT"
   ok build -t c:1 "$CTX"
@@ -284,17 +288,25 @@ t_run_mounts() {
 FROM busybox
 RUN --mount=type=cache,target=/cache \
     --mount=type=bind,source=data,target=/data \
+    --mount=type=bind,source=data/input.txt,target=/one.txt \
     --mount=type=tmpfs,target=/scratch \
-    cat /data/input.txt > /result.txt && \
+    --mount=type=cache,target=/made/.cache,uid=1000,mode=0700 \
+    cat /data/input.txt /one.txt > /result.txt && \
     echo run >> /cache/runs && wc -l < /cache/runs > /runs.txt && \
-    touch /scratch/x && grep -q tmpfs /proc/mounts
+    touch /scratch/x && grep -q tmpfs /proc/mounts && \
+    stat -c '%u %a' /made/.cache > /owner.txt && mkdir /made/data
 EOF
   ok build -t m:1 "$CTX"
   ok build --no-cache -t m:1 "$CTX"
-  ok run --rm m:1 sh -c 'cat /result.txt /runs.txt; ls /data /cache /scratch 2>/dev/null | wc -l'
+  ok run --rm m:1 sh -c 'cat /result.txt /runs.txt /owner.txt; ls /data /cache /scratch /one.txt 2>/dev/null | wc -l; ls -a /made'
   expect "mount results" "$OUT" "from-context
+from-context
 2
-0"
+1000 700
+0
+.
+..
+data"
   # The bound file's content is part of the key.
   echo changed >"$CTX/data/input.txt"
   ok build -t m:1 "$CTX"
@@ -348,6 +360,29 @@ downloaded
   printf 'FROM busybox\nADD %s/missing.txt /x\n' "$url" >"$CTX/Dockerfile"
   bad 'missing.txt.*404' build "$CTX"
   kill $pid
+  no_leftovers
+}
+
+t_copy_details() {
+  echo a >"$CTX/a.txt"
+  ln -s a.txt "$CTX/link.txt"
+  dockerfile <<'EOF'
+FROM busybox
+ARG UID=1000
+ARG MODE=0750
+COPY --chown=$UID:$UID --chmod=$MODE a.txt /deep/x/y/
+COPY link.txt /dst/
+COPY link.txt /named
+EOF
+  ok build -t cd:1 "$CTX"
+  ok run --rm cd:1 sh -c 'stat -c "%n %u %a" /deep /deep/x /deep/x/y /deep/x/y/a.txt; cat /dst/link.txt /named; ls /dst'
+  expect "copy details" "$OUT" "/deep 1000 755
+/deep/x 1000 755
+/deep/x/y 1000 755
+/deep/x/y/a.txt 1000 750
+a
+a
+link.txt"
   no_leftovers
 }
 

@@ -53,8 +53,8 @@ int FindStage(const Dockerfile& df, std::string_view ref, int before) {
 
 namespace {
 
-// Removes what builds killed before their cleanup left in ROOT/build.
-void CleanStaleBuilds(const std::string& dir) {
+// Removes what builds killed before their cleanup left in ROOT/build, and their layer holds.
+void CleanStaleBuilds(image::ImageStore& store, const std::string& dir) {
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) return;
   std::vector<std::string> stale;
@@ -80,6 +80,7 @@ void CleanStaleBuilds(const std::string& dir) {
             image::SnapshotAt(StrCat(build, "/", s), image::SnapshotKind::kOverlay, true));
     }
     (void)RemoveAll(build);
+    if (n.find_first_not_of("0123456789") == std::string::npos) (void)store.Release(StrCat("build-", n));
   }
 }
 
@@ -195,6 +196,7 @@ Result<State> Builder::FromState(const Stage& stage, int index) {
   }
   BERTH_ASSIGN_OR_RETURN_CTX(image::ImageRecord rec, env_.host->Image(base, o_.pull, o_.platform),
                          StrCat(ctx, ": FROM ", base));
+  BERTH_TRY_CTX(env_.store->Hold(env_.holder, rec.chain_ids), StrCat(ctx, ": FROM ", base));
   BERTH_ASSIGN_OR_RETURN_CTX(s, internal::StateOfImage(*env_.store, rec), StrCat(ctx, ": FROM ", base));
   s.key = internal::NextKey("", StrCat("FROM ", rec.id));
   return s;
@@ -240,7 +242,8 @@ Status Builder::BuildStage(int index) {
     BERTH_ASSIGN_OR_RETURN(auto cached, internal::LoadCached(*env_.store, state.key));
     if (cached) state = std::move(*cached);
   }
-  if (!env_.store->CacheLookup(state.key).value_or(std::nullopt)) {
+  // --no-cache replaces the entry: the next plain build must find this build's result.
+  if (o_.no_cache || !env_.store->CacheLookup(state.key).value_or(std::nullopt)) {
     BERTH_ASSIGN_OR_RETURN(std::string mdigest, internal::WriteState(*env_.store, state));
     BERTH_TRY_CTX(env_.store->CacheStore(state.key, mdigest,
                                          state.chains.empty() ? std::string() : state.chains.back()),
@@ -316,10 +319,14 @@ Result<BuildResult> Build(image::ImageStore& store, Host& host, const BuildOptio
 
   std::string builds = StrCat(store.root(), "/build");
   BERTH_TRY(MkdirAll(builds, 0700));
-  CleanStaleBuilds(builds);
+  CleanStaleBuilds(store, builds);
   env.work_dir = StrCat(builds, "/", ::getpid());
+  env.holder = StrCat("build-", ::getpid());
   BERTH_TRY(MkdirAll(env.work_dir, 0700));
-  Defer remove_work([&] { (void)RemoveAll(env.work_dir); });
+  Defer remove_work([&] {
+    (void)RemoveAll(env.work_dir);
+    (void)store.Release(env.holder);
+  });
   Builder b(env);
   return b.Run();
 }

@@ -33,7 +33,10 @@ struct BuildEnv {
   const Dockerfile* dockerfile = nullptr;
   IgnoreMatcher ignore;
   UniqueFd context_fd;          // the context directory
-  std::string work_dir;         // ROOT/build/<pid>-<hex>: snapshots of this build
+  std::string work_dir;         // ROOT/build/<pid>: snapshots of this build
+  // Layer holds of this build ("build-<pid>"): the base images' layers and the layers made
+  // so far stay while it runs, whatever `rmi` or `builder prune` do meanwhile.
+  std::string holder;
   std::map<int, State> built;   // finished stages by index
   int step = 0, total = 0;
   int cached = 0;

@@ -161,6 +161,7 @@ Result<State> FilesystemStep(BuildEnv& env, const State& state, State next,
     std::string parent = state.chains.empty() ? std::string() : state.chains.back();
     BERTH_ASSIGN_OR_RETURN(std::string chain,
                            env.store->AdoptLayer(parent, layer, pack.diff_id, snap.upper));
+    BERTH_TRY(env.store->Hold(env.holder, {chain}));
     next.manifest.layers.push_back(std::move(layer));
     next.config.diff_ids.push_back(pack.diff_id);
     next.chains.push_back(std::move(chain));

@@ -51,6 +51,7 @@ Result<int64_t> ParseDuration(std::string_view flag, std::string_view text) {
     else if (unit == "h") mult = 3600e9;
     else return bad();
     total += n * mult;
+    if (total > 9.2e18) return bad();  // beyond int64 nanoseconds
   }
   return static_cast<int64_t>(total);
 }

@@ -57,6 +57,7 @@ struct Source {
   UniqueFd parent;       // kPath: the directory holding it
   std::string name;      // kPath: entry in parent; kHeredoc: file name
   std::string rel;       // kPath: root-relative path (for ignore rules and messages)
+  std::string named;     // kPath: the basename as written (a followed link keeps its name)
   bool is_dir = false;
   std::string content;   // kHeredoc
   UniqueFd file;         // kUrl: the downloaded file (unlinked)
@@ -72,6 +73,7 @@ struct Root {
 
 // The exact source `rel` (symlinks followed inside the root).
 Result<Source> ResolveExact(const Root& root, std::string rel, std::string_view shown) {
+  std::string named = SplitLast(rel).second;
   for (int hops = 0; hops < 40; ++hops) {
     Source s;
     if (rel.empty()) {
@@ -109,6 +111,7 @@ Result<Source> ResolveExact(const Root& root, std::string rel, std::string_view 
     s.parent = std::move(*parent);
     s.name = name;
     s.rel = rel;
+    s.named = named.empty() ? name : named;
     s.is_dir = S_ISDIR(st.st_mode);
     return s;
   }
@@ -245,8 +248,8 @@ Result<State> ApplyCopy(StageContext& sc, const State& state, const Instruction&
   std::string from, chown, chmod;
   for (const auto& f : ins.flags) {
     if (f.name == "from" && !add) from = f.value;
-    else if (f.name == "chown") chown = f.value;
-    else if (f.name == "chmod") chmod = f.value;
+    else if (f.name == "chown") { BERTH_ASSIGN_OR_RETURN(chown, ExpandIn(sc, state, f.value)); }
+    else if (f.name == "chmod") { BERTH_ASSIGN_OR_RETURN(chmod, ExpandIn(sc, state, f.value)); }
     else if (f.name == "link") continue;  // layers here never depend on the parent's content
     else return InvalidArgument(StrCat("unknown option --", f.name));
   }
@@ -362,13 +365,22 @@ Result<State> ApplyCopy(StageContext& sc, const State& state, const Instruction&
           auto existing = sys::OpenInRoot(root_fd, dest, O_RDONLY | O_DIRECTORY);
           into_dir = existing.has_value();
         }
+        // The destination directory, made as needed; with --chown every directory it makes
+        // belongs to that owner, as BuildKit does.
         auto open_dir = [&](const std::string& path) -> Result<UniqueFd> {
-          bool existed = sys::OpenInRoot(root_fd, path, O_PATH).has_value();
+          if (co.uid || co.gid) {
+            std::string sub;
+            for (const auto& part : SplitNonEmpty(path, '/')) {
+              sub += "/" + part;
+              if (sys::OpenInRoot(root_fd, sub, O_PATH).has_value()) continue;
+              BERTH_TRY(sys::MkdirAllInRoot(root_fd, sub));
+              BERTH_ASSIGN_OR_RETURN(UniqueFd made, sys::OpenInRoot(root_fd, sub, O_RDONLY | O_DIRECTORY));
+              if (::fchown(made.get(), co.uid.value_or(0), co.gid.value_or(0)) != 0)
+                return ErrnoFail(StrCat("chown ", Quote(sub)));
+            }
+          }
           BERTH_TRY(sys::MkdirAllInRoot(root_fd, path));
-          BERTH_ASSIGN_OR_RETURN(UniqueFd d, sys::OpenInRoot(root_fd, path, O_RDONLY | O_DIRECTORY));
-          if (!existed && (co.uid || co.gid) && ::fchown(d.get(), co.uid.value_or(0), co.gid.value_or(0)) != 0)
-            return ErrnoFail(StrCat("chown ", Quote(path)));
-          return d;
+          return sys::OpenInRoot(root_fd, path, O_RDONLY | O_DIRECTORY);
         };
         for (auto& s : sources) {
           if (s.kind != Source::Kind::kPath) {
@@ -405,8 +417,7 @@ Result<State> ApplyCopy(StageContext& sc, const State& state, const Instruction&
             BERTH_TRY(CopyEntry(s.parent.get(), s.name, s.rel, d.get(), ".", co, /*contents_only=*/true));
           } else if (into_dir) {
             BERTH_ASSIGN_OR_RETURN(UniqueFd d, open_dir(dest));
-            std::string base = SplitLast(s.rel).second;
-            BERTH_TRY(CopyEntry(s.parent.get(), s.name, s.rel, d.get(), base, co, false));
+            BERTH_TRY(CopyEntry(s.parent.get(), s.name, s.rel, d.get(), s.named, co, false));
           } else {
             auto [dir, name] = SplitLast(dest.substr(1));
             BERTH_ASSIGN_OR_RETURN(UniqueFd d, open_dir("/" + dir));

@@ -1,5 +1,6 @@
 // berth/build: RUN (with --mount and --network) and WORKDIR.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <memory>
@@ -65,6 +66,7 @@ Result<FromSource> ResolveFrom(StageContext& sc, std::string_view from_raw) {
   BERTH_ASSIGN_OR_RETURN_CTX(image::ImageRecord rec,
                          sc.env->host->Image(from, sc.env->options->pull, sc.env->options->platform),
                          StrCat("--from=", from));
+  BERTH_TRY(sc.env->store->Hold(sc.env->holder, rec.chain_ids));
   BERTH_ASSIGN_OR_RETURN(out.image_state, internal::StateOfImage(*sc.env->store, rec));
   out.key = StrCat("image ", rec.id);
   return out;
@@ -77,6 +79,7 @@ struct MountPlan {
   std::string target, source, from, id;
   bool readonly = true;
   bool rw_given = false;  // ro or rw given explicitly
+  long uid = 0, gid = 0, mode = 0755;  // a cache directory's owner and mode when made
 };
 
 Result<MountPlan> ParseMount(std::string_view spec) {
@@ -96,7 +99,12 @@ Result<MountPlan> ParseMount(std::string_view spec) {
     else if (k == "rw" || k == "readwrite") {
       m.readonly = !(v.empty() || v == "true");
       m.rw_given = true;
-    } else if (k == "sharing" || k == "mode" || k == "uid" || k == "gid" || k == "size") {
+    } else if (k == "uid" || k == "gid" || k == "mode") {
+      char* end = nullptr;
+      long n = std::strtol(v.c_str(), &end, k == "mode" ? 8 : 10);
+      if (v.empty() || *end != 0 || n < 0) return InvalidArgument(StrCat("--mount: invalid ", k, "=", v));
+      (k == "uid" ? m.uid : k == "gid" ? m.gid : m.mode) = n;
+    } else if (k == "sharing" || k == "size") {
       // Accepted; every cache mount is shared between builds here.
     } else {
       return InvalidArgument(StrCat("--mount: unknown option ", Quote(k)));
@@ -181,7 +189,12 @@ Result<State> ApplyRun(StageContext& sc, const State& state, const Instruction& 
       image::Sha256 h;
       h.Update(m.id.empty() ? mount.target : m.id);
       std::string dir = StrCat(CacheMountsDir(env.store->root()), "/", h.Finish().substr(7, 32));
-      BERTH_TRY(MkdirAll(dir, 0755));
+      if (!PathExists(dir)) {
+        BERTH_TRY(MkdirAll(dir, 0755));
+        if (::chown(dir.c_str(), static_cast<uid_t>(m.uid), static_cast<gid_t>(m.gid)) != 0 ||
+            ::chmod(dir.c_str(), static_cast<mode_t>(m.mode)) != 0)
+          return ErrnoFail(StrCat("cache mount ", Quote(dir)));
+      }
       mount.source = dir;
       desc += " cache:" + mount.target;
     } else {
@@ -202,12 +215,14 @@ Result<State> ApplyRun(StageContext& sc, const State& state, const Instruction& 
         // The mounted files decide the result: their content is part of the key.
         image::Sha256 h;
         std::string rel = CleanAbsolute(src).substr(1);
+        auto slash = rel.rfind('/');
+        std::string dir = slash == std::string::npos ? "." : rel.substr(0, slash);
+        std::string name = rel.empty() ? "." : rel.substr(slash == std::string::npos ? 0 : slash + 1);
         BERTH_ASSIGN_OR_RETURN(UniqueFd parent,
-                               sys::OpenInRoot(env.context_fd.get(), rel.empty() ? "." : rel,
-                                               O_RDONLY | O_DIRECTORY));
+                               sys::OpenInRoot(env.context_fd.get(), dir, O_RDONLY | O_DIRECTORY));
         CopyOptions co;
         co.ignore = &env.ignore;
-        BERTH_TRY(HashEntry(parent.get(), ".", rel.empty() ? "." : rel, co, h));
+        BERTH_TRY(HashEntry(parent.get(), name, rel.empty() ? "." : rel, co, h));
         desc += StrCat(" bind:", h.Finish(), ":", mount.target);
       }
     }

@@ -16,16 +16,22 @@ namespace berth::engine {
 namespace {
 
 // A mount point the runtime creates in the rootfs (a missing /etc/hosts, a --mount target)
-// must not end up in the layer: the highest missing ancestor of each is remembered before
-// the run and removed afterwards when the run left it empty.
-std::vector<std::string> MissingMountPoints(int root_fd, const oci::Spec& spec) {
-  std::vector<std::string> out;
+// must not end up in the layer. Each destination that does not exist before the run is
+// remembered with its highest missing ancestor; afterwards the path from the destination up
+// to that ancestor is removed where the run left it empty (and nothing else).
+struct MadePath {
+  std::string top;   // highest component that did not exist
+  std::string dest;  // the mount destination
+};
+
+std::vector<MadePath> MissingMountPoints(int root_fd, const oci::Spec& spec) {
+  std::vector<MadePath> out;
   for (const auto& m : spec.mounts) {
     std::string path;
     for (const auto& part : SplitNonEmpty(m.destination, '/')) {
       path += "/" + part;
       if (!sys::OpenInRoot(root_fd, path, O_PATH).has_value()) {
-        out.push_back(path);
+        out.push_back({path, m.destination});
         break;
       }
     }
@@ -33,27 +39,24 @@ std::vector<std::string> MissingMountPoints(int root_fd, const oci::Spec& spec) 
   return out;
 }
 
-// rmdir/unlink of what the runtime made: empty directories and empty files only.
-void RemoveIfEmpty(int dirfd, const std::string& name) {
+std::string CleanPath(const std::string& p) {
+  std::string out;
+  for (const auto& part : SplitNonEmpty(p, '/')) out += "/" + part;
+  return out.empty() ? "/" : out;
+}
+
+// rmdir of an empty directory or unlink of an empty file at `path` inside the root.
+void RemoveIfEmpty(int root_fd, const std::string& path) {
+  std::string rel = path.substr(1);
+  auto slash = rel.rfind('/');
+  std::string parent = slash == std::string::npos ? "." : rel.substr(0, slash);
+  std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
+  auto pfd = sys::OpenInRoot(root_fd, parent, O_RDONLY | O_DIRECTORY);
+  if (!pfd.has_value()) return;
   struct stat st;
-  if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
-  if (S_ISDIR(st.st_mode)) {
-    UniqueFd d(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (d) {
-      if (DIR* dir = ::fdopendir(::dup(d.get()))) {
-        std::vector<std::string> names;
-        while (struct dirent* e = ::readdir(dir)) {
-          std::string n = e->d_name;
-          if (n != "." && n != "..") names.push_back(n);
-        }
-        ::closedir(dir);
-        for (const auto& n : names) RemoveIfEmpty(d.get(), n);
-      }
-    }
-    (void)::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR);
-  } else if (S_ISREG(st.st_mode) && st.st_size == 0) {
-    (void)::unlinkat(dirfd, name.c_str(), 0);
-  }
+  if (::fstatat(pfd->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+  if (S_ISDIR(st.st_mode)) (void)::unlinkat(pfd->get(), name.c_str(), AT_REMOVEDIR);
+  else if (S_ISREG(st.st_mode) && st.st_size == 0) (void)::unlinkat(pfd->get(), name.c_str(), 0);
 }
 
 }  // namespace
@@ -104,7 +107,7 @@ Result<int> BuildHost::Run(const build::RunRequest& r) {
   if (spec.process) spec.process->terminal = false;
 
   BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenFile(r.rootfs, O_RDONLY | O_DIRECTORY));
-  std::vector<std::string> made = MissingMountPoints(root.get(), spec);
+  std::vector<MadePath> made = MissingMountPoints(root.get(), spec);
 
   runtime::RunOptions ro;
   ro.create.id = id;
@@ -113,12 +116,11 @@ Result<int> BuildHost::Run(const build::RunRequest& r) {
   ro.kill_on_interrupt = true;
   auto code = runtime::Run(engine_.RuntimeOptions(), ro);
   for (auto it = made.rbegin(); it != made.rend(); ++it) {
-    std::string rel = it->substr(1);
-    auto slash = rel.rfind('/');
-    std::string parent = slash == std::string::npos ? "." : rel.substr(0, slash);
-    std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
-    auto pfd = sys::OpenInRoot(root.get(), parent, O_RDONLY | O_DIRECTORY);
-    if (pfd.has_value()) RemoveIfEmpty(pfd->get(), name);
+    for (std::string p = CleanPath(it->dest); p.size() >= it->top.size() && p != "/";
+         p = p.substr(0, p.rfind('/'))) {
+      RemoveIfEmpty(root.get(), p);
+      if (p.rfind('/') == 0) break;
+    }
   }
   if (!code.has_value()) return Unexpected(std::move(code).error().Wrap(StrCat("step ", r.step)));
   return *code;
