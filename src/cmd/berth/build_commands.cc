@@ -161,7 +161,9 @@ void AddBuildCommands(CLI::App* parent, bool in_group, Registry& r) {
     auto force = std::make_shared<bool>(false);
     sub->add_flag("-f,--force", *force, "do not prompt for confirmation");
     AddIgnoredFlag(sub, "-a,--all", "the whole cache is removed");
-    r.Push(sub, [&ctx]() -> Result<int> {
+    // `force` is captured: the flag writes through it when the command line is parsed.
+    r.Push(sub, [force, &ctx]() -> Result<int> {
+      if (!*force && !Confirm("WARNING! This will remove all build cache.")) return 0;
       BERTH_ASSIGN_OR_RETURN(engine::Engine * eng, ctx.Engine());
       BERTH_ASSIGN_OR_RETURN(int64_t entries, eng->images().CachePrune());
       BERTH_TRY(RemoveAll(build::CacheMountsDir(eng->options().root)));
