@@ -179,4 +179,26 @@ Status RemoveAllBut(const std::string& dir, std::string_view keep) {
 
 bool PathExists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
+Status CopyFdData(int in, int out, std::string_view what) {
+  while (true) {
+    ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, size_t{1} << 30, 0);
+    if (n == 0) return Ok();
+    if (n > 0) continue;
+    if (errno == EINTR) continue;
+    if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+      return ErrnoFail(StrCat("copy ", Quote(what)));
+    break;
+  }
+  char buf[1 << 16];
+  while (true) {
+    ssize_t n = ::read(in, buf, sizeof buf);
+    if (n == 0) return Ok();
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoFail(StrCat("read ", Quote(what)));
+    }
+    BERTH_TRY(WriteAll(out, std::string_view(buf, static_cast<size_t>(n)), what));
+  }
+}
+
 }  // namespace berth

@@ -52,4 +52,8 @@ Status RemoveAllBut(const std::string& dir, std::string_view keep);
 
 bool PathExists(const std::string& path);
 
+// Copies everything from `in` (from its offset) to `out`: copy_file_range where the file
+// systems allow it, read/write otherwise. `what` names the file in errors.
+Status CopyFdData(int in, int out, std::string_view what);
+
 }  // namespace berth

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "berth/base/file.h"
 #include "berth/base/strings.h"
 #include "berth/base/unique_fd.h"
 
@@ -43,35 +44,6 @@ bool Skipped(const CopyOptions& o, const std::string& rel) {
 // An excluded directory is still walked when a `!` rule may re-include something in it.
 bool Walk(const CopyOptions& o, const std::string& rel) {
   return !Skipped(o, rel) || o.ignore->MayReincludeBelow(rel);
-}
-
-Status CopyData(int in, int out, const std::string& name) {
-  while (true) {
-    ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
-    if (n == 0) return Ok();
-    if (n > 0) continue;
-    if (errno == EINTR) continue;
-    if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
-      return ErrnoFail(StrCat("copy ", Quote(name)));
-    break;
-  }
-  char buf[1 << 16];
-  while (true) {
-    ssize_t n = ::read(in, buf, sizeof buf);
-    if (n == 0) return Ok();
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoFail(StrCat("read ", Quote(name)));
-    }
-    for (ssize_t off = 0; off < n;) {
-      ssize_t w = ::write(out, buf + off, static_cast<size_t>(n - off));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        return ErrnoFail(StrCat("write ", Quote(name)));
-      }
-      off += w;
-    }
-  }
 }
 
 uint32_t OwnerUid(const CopyOptions& o, const struct stat& st) {
@@ -158,7 +130,7 @@ Status CopyEntry(int src_dir, const std::string& name, const std::string& rel, i
     UniqueFd d(::openat(dst_dir, dst_name.c_str(),
                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!d) return ErrnoFail(StrCat("create ", Quote(dst_name)));
-    BERTH_TRY(CopyData(s.get(), d.get(), rel));
+    BERTH_TRY(CopyFdData(s.get(), d.get(), rel));
   } else if (S_ISLNK(st.st_mode)) {
     std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
     ssize_t n = ::readlinkat(src_dir, name.c_str(), target.data(), target.size());

@@ -208,14 +208,8 @@ Status WriteDownload(int dst_dir, const std::string& name, const Source& src, co
     return ErrnoFail(StrCat("replace ", Quote(name)));
   UniqueFd fd(::openat(dst_dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd) return ErrnoFail(StrCat("create ", Quote(name)));
-  char buf[1 << 16];
-  for (off_t off = 0;;) {
-    ssize_t n = ::pread(src.file.get(), buf, sizeof buf, off);
-    if (n < 0) return ErrnoFail(StrCat("read download of ", Quote(src.rel)));
-    if (n == 0) break;
-    BERTH_TRY(WriteAll(fd.get(), std::string_view(buf, static_cast<size_t>(n)), name));
-    off += n;
-  }
+  if (::lseek(src.file.get(), 0, SEEK_SET) != 0) return ErrnoFail(StrCat("rewind download of ", Quote(src.rel)));
+  BERTH_TRY(CopyFdData(src.file.get(), fd.get(), name));
   if (::fchown(fd.get(), co.uid.value_or(0), co.gid.value_or(0)) != 0)
     return ErrnoFail(StrCat("chown ", Quote(name)));
   if (::fchmod(fd.get(), co.mode.value_or(0600)) != 0) return ErrnoFail(StrCat("chmod ", Quote(name)));

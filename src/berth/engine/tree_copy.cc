@@ -9,41 +9,12 @@
 
 #include <vector>
 
+#include "berth/base/file.h"
 #include "berth/base/strings.h"
 #include "berth/base/unique_fd.h"
 
 namespace berth::engine {
 namespace {
-
-Status CopyData(int in, int out, const std::string& name) {
-  while (true) {
-    ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
-    if (n == 0) return Ok();
-    if (n > 0) continue;
-    if (errno == EINTR) continue;
-    if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
-      return ErrnoFail(StrCat("copy ", Quote(name)));
-    }
-    break;
-  }
-  char buf[1 << 16];
-  while (true) {
-    ssize_t n = ::read(in, buf, sizeof buf);
-    if (n == 0) return Ok();
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoFail(StrCat("read ", Quote(name)));
-    }
-    for (ssize_t off = 0; off < n;) {
-      ssize_t w = ::write(out, buf + off, static_cast<size_t>(n - off));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        return ErrnoFail(StrCat("write ", Quote(name)));
-      }
-      off += w;
-    }
-  }
-}
 
 Status ApplyMeta(int dst_dir, const std::string& name, const struct stat& st) {
   if (::fchownat(dst_dir, name.c_str(), st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) != 0 &&
@@ -91,7 +62,7 @@ Status CopyEntry(int src_dir, const std::string& src_name, int dst_dir, const st
     UniqueFd d(::openat(dst_dir, dst_name.c_str(),
                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!d.valid()) return ErrnoFail(StrCat("create ", Quote(dst_name)));
-    BERTH_TRY(CopyData(s.get(), d.get(), src_name));
+    BERTH_TRY(CopyFdData(s.get(), d.get(), src_name));
   } else if (S_ISLNK(st.st_mode)) {
     std::vector<char> buf(static_cast<size_t>(st.st_size) + 2);
     ssize_t n = ::readlinkat(src_dir, src_name.c_str(), buf.data(), buf.size() - 1);
