@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "hello.sh: run as root (containers need it)" >&2; exit 1; }
 ./scripts/install-deps.sh >/dev/null
 cmake --preset release >/dev/null
-cmake --build --preset release --target berth berth-monitor berth-init >/dev/null
+cmake --build --preset release --target berth berth-nft berth-monitor berth-init >/dev/null
 berth=$PWD/build/release/berth
 ./scripts/make-busybox-image.sh "$berth" busybox:latest
 exec "$berth" run --rm busybox echo hello

@@ -11,6 +11,7 @@ PKGS=(
   libarchive-dev libzstd-dev zlib1g-dev libsqlite3-dev libssl-dev   # images: layers, store, digests
   libboost-dev libcrypt-dev libcpptoml-dev   # registry: HTTP/TLS (Boost.Beast), bcrypt, registries.conf
   liblzma-dev libbz2-dev liblz4-dev   # the static berth links every filter libarchive offers
+  libnl-3-dev libnl-route-3-dev libnftables-dev   # networks: rtnetlink, nftables
   musl-tools   # the per-container monitor and init: tiny static binaries
   clang libclang-rt-14-dev   # libFuzzer and sanitizers
   lld   # links the static berth with its hot code packed (src/cmd/berth/hot-symbols.txt)
@@ -20,6 +21,7 @@ PKGS=(
   util-linux iproute2 procps python3 uidmap fuse-overlayfs slirp4netns
   conmon catatonit   # interop tests: podman's monitor and its --init
   docker-registry apache2-utils   # interop: the distribution reference registry, htpasswd
+  nftables iperf3 socat   # network tests: the kernel's rules, traffic, bench/network.sh
   debootstrap   # bench/registry.sh: the Debian image it pulls
 )
 missing=()

@@ -302,7 +302,7 @@ t_run_flags() {
   expect_contains "privileged: no seccomp" "$OUT" "0"
   run_cmd b run --rm --network host $IMG cat /proc/net/dev
   expect_contains "--network host sees host links" "$OUT" "$(ip -o link | awk -F': ' 'NR==2{print $2}' | cut -d@ -f1)"
-  run_cmd b run --rm $IMG sh -c 'cat /proc/net/dev | wc -l'
+  run_cmd b run --rm --network none $IMG sh -c 'cat /proc/net/dev | wc -l'
   expect_eq "--network none: only lo" "$OUT" 3
   run_cmd b run --rm --init $IMG ps -o pid,comm
   expect_contains "--init is PID 1" "$(echo "$OUT" | awk '$1==1')" "berth-init"

@@ -56,6 +56,15 @@ Json RecordToJson(const ContainerRecord& c) {
   j["health"] = {{"status", c.health.status},
                  {"failing_streak", c.health.failing_streak},
                  {"log", c.health.log}};
+  Json nets = Json::array();
+  for (const auto& a : c.networks) nets.push_back(AttachmentToJson(a));
+  j["networks"] = std::move(nets);
+  Json ports = Json::array();
+  for (const auto& p : c.ports) {
+    ports.push_back({{"host_ip", p.host_ip}, {"host_port", p.host_port},
+                     {"container_port", p.container_port}, {"protocol", p.protocol}});
+  }
+  j["ports"] = std::move(ports);
   return j;
 }
 
@@ -91,6 +100,18 @@ Result<ContainerRecord> RecordFromJson(const Json& j) {
       c.health.status = h.value("status", "");
       c.health.failing_streak = h.value("failing_streak", 0);
       if (h.contains("log")) c.health.log = h["log"];
+    }
+    for (const auto& a : j.value("networks", Json::array())) {
+      BERTH_ASSIGN_OR_RETURN(NetworkAttachment att, AttachmentFromJson(a));
+      c.networks.push_back(std::move(att));
+    }
+    for (const auto& p : j.value("ports", Json::array())) {
+      PortMapping m;
+      m.host_ip = p.value("host_ip", "");
+      m.host_port = p.value("host_port", uint16_t{0});
+      m.container_port = p.value("container_port", uint16_t{0});
+      m.protocol = p.value("protocol", "tcp");
+      c.ports.push_back(m);
     }
     return c;
   } catch (const Json::exception& e) {

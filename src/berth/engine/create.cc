@@ -14,6 +14,7 @@
 #include "berth/base/time.h"
 #include "berth/engine/container_store.h"
 #include "berth/engine/engine.h"
+#include "berth/engine/network_store.h"
 #include "berth/engine/monitor_launch.h"
 #include "berth/engine/spec_gen.h"
 #include "berth/image/snapshot.h"
@@ -86,10 +87,16 @@ Result<std::string> HostFileOr(const char* path, std::string fallback) {
 std::string NewContainerId() { return RandomHex(32); }
 
 Result<ContainerRecord> Engine::Create(const RunConfig& config) {
-  if (config.network != "none" && config.network != "host") {
-    return InvalidArgument(StrCat("--network ", Quote(config.network),
-                                  ": only `none` and `host` are available (bridge networks are not "
-                                  "implemented yet)"));
+  // container:NAME joins a running container's network namespace (and its names files).
+  std::optional<ContainerRecord> peer;
+  if (config.network.starts_with("container:")) {
+    BERTH_ASSIGN_OR_RETURN_CTX(ContainerRecord p, Get(config.network.substr(10)), "--network");
+    if (p.networks.empty() || !PathExists(NetnsPath(p.id))) {
+      return Fail(ErrorCode::kFailedPrecondition,
+                  StrCat("--network ", config.network, ": container ", p.name,
+                         " is not running on a bridge network"));
+    }
+    peer = std::move(p);
   }
   BERTH_ASSIGN_OR_RETURN(image::ImageRecord img, images_->Resolve(config.image));
   BERTH_ASSIGN_OR_RETURN(oci::ImageConfig icfg, images_->Config(img));
@@ -128,6 +135,8 @@ Result<ContainerRecord> Engine::Create(const RunConfig& config) {
     if (!ok) (void)Destroy(c, false);
   });
   BERTH_TRY(images_->Hold(c.id, c.chain_ids));
+  BERTH_TRY(AttachNetworksAtCreate(c));
+  log::Trace("create: network addresses leased");
 
   std::string dir = ContainerDir(c.id);
   log::Trace("create: record inserted");
@@ -147,13 +156,23 @@ Result<ContainerRecord> Engine::Create(const RunConfig& config) {
     ::gethostname(h, sizeof h - 1);
     in.hostname = h;
   }
-  std::string hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+  std::string hosts, resolv;
   if (config.network == "host") {
-    BERTH_ASSIGN_OR_RETURN(hosts, HostFileOr("/etc/hosts", hosts));
+    BERTH_ASSIGN_OR_RETURN(hosts, HostFileOr("/etc/hosts", ""));
+    BERTH_ASSIGN_OR_RETURN(resolv, HostFileOr("/etc/resolv.conf", ""));
+  } else if (peer) {
+    BERTH_ASSIGN_OR_RETURN(hosts, ReadFile(ContainerDir(peer->id) + "/hosts"));
+    BERTH_ASSIGN_OR_RETURN(resolv, ReadFile(ContainerDir(peer->id) + "/resolv.conf"));
+    in.netns_path = NetnsPath(peer->id);
   } else {
-    hosts += StrCat("127.0.1.1\t", in.hostname, "\n");
+    BERTH_ASSIGN_OR_RETURN(hosts, HostsFile(c, in.hostname));
+    if (config.network == "none") {
+      BERTH_ASSIGN_OR_RETURN(resolv, HostFileOr("/etc/resolv.conf", ""));
+    } else {
+      BERTH_ASSIGN_OR_RETURN(resolv, ResolvConf(c));
+    }
+    if (!c.networks.empty()) in.netns_path = NetnsPath(c.id);
   }
-  BERTH_ASSIGN_OR_RETURN(std::string resolv, HostFileOr("/etc/resolv.conf", ""));
   // The bundle's files go into the container's new directory, which no other command uses
   // before this create is done: written in place, neither renamed nor fsynced (~1 ms each
   // on the start path). A container whose files a power loss truncated fails to start with
@@ -194,6 +213,8 @@ Result<ContainerRecord> Engine::Create(const RunConfig& config) {
   created_spec_.emplace(c.id, std::move(spec));
   BERTH_ASSIGN_OR_RETURN(c, containers_->Update(c.id, [&](ContainerRecord& r) -> Status {
                            r.config = c.config;
+                           r.networks = c.networks;
+                           r.ports = c.ports;
                            return Ok();
                          }));
   ok = true;
@@ -229,6 +250,7 @@ Status Engine::RemoveRuntimeState(const ContainerRecord& c) {
 Status Engine::Teardown(const ContainerRecord& c) {
   BERTH_TRY(RemoveRuntimeState(c));
   log::Trace("teardown: runtime state removed");
+  BERTH_TRY(TearDownNetworks(c));
   std::string dir = ContainerDir(c.id) + "/snapshot";
   if (PathExists(dir)) {
     image::SnapshotKind kind = PathExists(dir + "/work") ? image::SnapshotKind::kOverlay
@@ -256,6 +278,7 @@ Status Engine::Destroy(const ContainerRecord& c, bool volumes, bool exited) {
     // Nothing runs in the container any more, so its runtime state (cgroups), its snapshot
     // (mount, upper layer) and its other files are independent: both cores remove them at
     // once, the snapshot on one, the rest on the other (about equal shares).
+    BERTH_TRY(TearDownNetworks(c));
     Status runtime_st = Ok();
     std::thread runtime_part([&] {
       runtime_st = RemoveRuntimeState(c);
@@ -278,6 +301,7 @@ Status Engine::Destroy(const ContainerRecord& c, bool volumes, bool exited) {
   // One transaction: the layer holds and the record go together.
   BERTH_TRY(images_->db().Transaction([&]() -> Status {
     BERTH_TRY(images_->Release(c.id));
+    BERTH_TRY(networks_->ReleaseAll(c.id));
     return containers_->Delete(c.id);
   }));
   if (volumes) {

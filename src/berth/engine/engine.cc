@@ -11,6 +11,7 @@
 #include "berth/base/strings.h"
 #include "berth/base/time.h"
 #include "berth/engine/container_store.h"
+#include "berth/engine/network_store.h"
 #include "berth/engine/monitor_launch.h"
 #include "berth/engine/spec_gen.h"
 #include "berth/image/snapshot.h"
@@ -45,10 +46,16 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   BERTH_TRY_CTX(MkdirAll(options.runroot + "/containers", 0700),
                 StrCat("runroot ", Quote(options.runroot)));
   BERTH_ASSIGN_OR_RETURN(image::ImageStore store,
-                         image::ImageStore::Open(options.root, ContainerStore::Schema()));
+                         image::ImageStore::Open(options.root, StrCat(ContainerStore::Schema(),
+                                                                        NetworkStore::Schema())));
   e->images_ = std::make_unique<image::ImageStore>(std::move(store));
   log::Trace("engine: open");
   e->containers_ = std::make_unique<ContainerStore>(e->images_->db());
+  e->networks_ = std::make_unique<NetworkStore>(e->images_->db());
+  if (e->options_.nft_helper.empty() && !e->options_.berth_binary.empty()) {
+    auto slash = e->options_.berth_binary.rfind('/');
+    e->options_.nft_helper = e->options_.berth_binary.substr(0, slash + 1) + "berth-nft";
+  }
   return e;
 }
 
@@ -210,7 +217,35 @@ Json Engine::Inspect(const ContainerRecord& c) {
   host["LogConfig"] = {{"Type", "k8s-file"},
                        {"Config", {{"max-size", std::to_string(rc.log_max_size)},
                                    {"max-file", std::to_string(rc.log_max_file)}}}};
+  Json bindings = Json::object();
+  for (const auto& p : c.ports) {
+    bindings[StrCat(p.container_port, "/", p.protocol)].push_back(
+        {{"HostIp", p.host_ip}, {"HostPort", std::to_string(p.host_port)}});
+  }
+  host["PortBindings"] = bindings;
+  host["Dns"] = rc.dns;
+  host["DnsSearch"] = rc.dns_search;
+  host["DnsOptions"] = rc.dns_options;
+  host["ExtraHosts"] = rc.add_hosts;
   j["HostConfig"] = host;
+  Json nets = Json::object();
+  for (const auto& a : c.networks) {
+    nets[a.network] = {{"NetworkID", a.network_id},       {"IPAddress", a.ip},
+                       {"IPPrefixLen", a.prefix_len},     {"Gateway", a.gateway},
+                       {"GlobalIPv6Address", a.ip6},      {"GlobalIPv6PrefixLen", a.prefix6_len},
+                       {"IPv6Gateway", a.gateway6},       {"MacAddress", a.mac},
+                       {"Aliases", a.aliases}};
+  }
+  Json settings;
+  settings["Networks"] = nets;
+  settings["Ports"] = bindings;
+  const NetworkAttachment* primary = c.networks.empty() ? nullptr : &c.networks.front();
+  settings["IPAddress"] = primary ? primary->ip : "";
+  settings["IPPrefixLen"] = primary ? primary->prefix_len : 0;
+  settings["Gateway"] = primary ? primary->gateway : "";
+  settings["MacAddress"] = primary ? primary->mac : "";
+  settings["SandboxKey"] = primary ? NetnsPath(c.id) : "";
+  j["NetworkSettings"] = settings;
   Json mounts = Json::array();
   for (auto& m : rc.mounts) {
     Json mj;

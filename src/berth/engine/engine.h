@@ -23,6 +23,7 @@
 
 #include "berth/base/error.h"
 #include "berth/base/json.h"
+#include "berth/engine/network.h"
 #include "berth/engine/run_config.h"
 #include "berth/image/archive.h"
 #include "berth/image/image_store.h"
@@ -34,6 +35,7 @@ struct EngineOptions {
   std::string root = "/var/lib/berth";
   std::string runroot = "/run/berth";
   std::string berth_binary;  // the berth CLI, run by monitors after exit (default /proc/self/exe)
+  std::string nft_helper;    // berth-nft (default: next to berth_binary)
 };
 
 enum class State { kCreated, kRunning, kPaused, kRestarting, kExited, kRemoving, kDead };
@@ -65,6 +67,8 @@ struct ContainerRecord {
   int restart_count = 0;
   std::string error;
   Health health;
+  std::vector<NetworkAttachment> networks;  // one per network it is connected to
+  std::vector<PortMapping> ports;           // published ports, host ports resolved
 };
 
 struct RunResult {
@@ -73,6 +77,7 @@ struct RunResult {
 };
 
 class ContainerStore;
+class NetworkStore;
 
 class Engine {
  public:
@@ -161,6 +166,26 @@ class Engine {
   // rmdir of the per-hierarchy parent cgroups (kCgroupParent) no container uses; the count.
   int PruneCgroupParents();
 
+  // ---- networks
+  // The default network `bridge` is made on first use.
+  Result<NetworkRecord> CreateNetwork(const NetworkCreateOptions& options);
+  Result<std::vector<NetworkRecord>> ListNetworks();
+  Result<NetworkRecord> GetNetwork(const std::string& name_or_id);
+  // Refused while containers are connected unless `force` (then they are disconnected).
+  Status RemoveNetwork(const std::string& name_or_id, bool force);
+  // Removes the user-defined networks no container is connected to; their names.
+  Result<std::vector<std::string>> PruneNetworks();
+  struct ConnectOptions {
+    std::string ip, ip6;
+    std::vector<std::string> aliases;
+  };
+  Status ConnectNetwork(const std::string& network, const std::string& container,
+                        const ConnectOptions& options);
+  Status DisconnectNetwork(const std::string& network, const std::string& container, bool force);
+  Json InspectNetwork(const NetworkRecord& n);
+  // Names of the containers connected to `n`, by id.
+  Result<std::map<std::string, NetworkAttachment>> NetworkContainers(const NetworkRecord& n);
+
   // ---- images (beyond what ImageStore offers): refuse removing one a container uses
   // unless forced (and then the container keeps its layers).
   Result<std::vector<std::string>> RemoveImage(const std::string& ref, bool force);
@@ -190,9 +215,40 @@ class Engine {
   Result<std::string> PrepareVolume(const std::string& name, const std::string& rootfs,
                                     const std::string& target, bool* created);
 
+  // Networks (network_attach.cc). At create: leases addresses and resolves published ports
+  // into `c`; the kernel side is made at each start (SetUpNetworks, before the container
+  // exists) and removed by Teardown (TearDownNetworks); Destroy releases the leases.
+  Status AttachNetworksAtCreate(ContainerRecord& c);
+  Status SetUpNetworks(const ContainerRecord& c);
+  Status TearDownNetworks(const ContainerRecord& c);
+  Status SetUpAttachment(const ContainerRecord& c, const NetworkAttachment& a, int netns_fd);
+  Result<NetworkAttachment> LeaseAttachment(const NetworkRecord& n, const ContainerRecord& c,
+                                            const std::string& ifname, const ConnectOptions& o);
+  Result<NetworkRecord> DefaultNetwork();
+  Status EnsureNetworkUp(const NetworkRecord& n);
+  // Rebuilds the nftables table from the network records and the published ports of the
+  // containers whose network namespace exists.
+  Status SyncFirewall();
+  // Rewrites `n`'s DNS records from the containers on it and starts or stops its server.
+  Status SyncDns(const NetworkRecord& n);
+  std::string NetnsPath(const std::string& id) const;  // RUNROOT/netns/<id>
+  // Kernel names are per store, so that two stores (--root) on one host, as the tests run
+  // them, do not share a bridge or a rule table: `berth0` and table `berth` for the default
+  // root, `berth<tag>` and `berth_<tag>` for another (tag: a hash of the root).
+  std::string StoreTag() const;
+  std::string FirewallTable() const;
+  std::string DefaultBridgeName() const;
+  // Removes a network's kernel state, DNS server and record (no container may use it).
+  Status DeleteNetwork(const NetworkRecord& n);
+  std::string NetworkRunDir(const NetworkRecord& n) const;  // RUNROOT/networks/<id>
+  // The hosts and resolv.conf texts of a container on a bridge network.
+  Result<std::string> HostsFile(const ContainerRecord& c, const std::string& hostname);
+  Result<std::string> ResolvConf(const ContainerRecord& c);
+
   EngineOptions options_;
   std::unique_ptr<image::ImageStore> images_;
   std::unique_ptr<ContainerStore> containers_;
+  std::unique_ptr<NetworkStore> networks_;
   // The spec the last Create wrote to config.json, for the Start that follows in `run`.
   std::optional<std::pair<std::string, oci::Spec>> created_spec_;
 };

@@ -252,6 +252,8 @@ Result<pid_t> Engine::LaunchMonitor(const ContainerRecord& c, bool in_place,
   std::string run = RunDir(c.id);
   BERTH_TRY(MkdirAll(run, 0700));
   ::unlink((run + "/exit").c_str());
+  // The network namespace and its links exist before the container joins them.
+  BERTH_TRY(SetUpNetworks(c));
   if (in_place) {
     int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
     // Restart in the old monitor's process: start the container here, then become its

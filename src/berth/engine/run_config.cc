@@ -128,6 +128,20 @@ Json ToJson(const RunConfig& c) {
   j["privileged"] = c.privileged;
   j["init"] = c.init;
   j["network"] = c.network;
+  j["ip"] = c.ip;
+  j["ip6"] = c.ip6;
+  j["network_aliases"] = c.network_aliases;
+  Json ports = Json::array();
+  for (const auto& p : c.ports) {
+    ports.push_back({{"host_ip", p.host_ip}, {"host_port", p.host_port},
+                     {"container_port", p.container_port}, {"protocol", p.protocol}});
+  }
+  j["ports"] = std::move(ports);
+  j["publish_all"] = c.publish_all;
+  j["dns"] = c.dns;
+  j["dns_search"] = c.dns_search;
+  j["dns_options"] = c.dns_options;
+  j["add_hosts"] = c.add_hosts;
   Json mounts = Json::array();
   for (const auto& m : c.mounts) mounts.push_back(MountToJson(m));
   j["mounts"] = std::move(mounts);
@@ -192,6 +206,23 @@ Result<RunConfig> RunConfigFromJson(const Json& j) {
   BERTH_TRY(Get(j, "privileged", c.privileged, w));
   BERTH_TRY(Get(j, "init", c.init, w));
   BERTH_TRY(Get(j, "network", c.network, w));
+  BERTH_TRY(Get(j, "ip", c.ip, w));
+  BERTH_TRY(Get(j, "ip6", c.ip6, w));
+  BERTH_TRY(Get(j, "network_aliases", c.network_aliases, w));
+  BERTH_TRY(GetList(j, "ports", c.ports, w,
+                    [](const Json& d, const std::string& dw) -> Result<PortMapping> {
+                      PortMapping p;
+                      BERTH_TRY(Get(d, "host_ip", p.host_ip, dw));
+                      BERTH_TRY(Get(d, "host_port", p.host_port, dw));
+                      BERTH_TRY(Get(d, "container_port", p.container_port, dw));
+                      BERTH_TRY(Get(d, "protocol", p.protocol, dw));
+                      return p;
+                    }));
+  BERTH_TRY(Get(j, "publish_all", c.publish_all, w));
+  BERTH_TRY(Get(j, "dns", c.dns, w));
+  BERTH_TRY(Get(j, "dns_search", c.dns_search, w));
+  BERTH_TRY(Get(j, "dns_options", c.dns_options, w));
+  BERTH_TRY(Get(j, "add_hosts", c.add_hosts, w));
   BERTH_TRY(GetList(j, "mounts", c.mounts, w, MountFromJson));
   BERTH_TRY(Get(j, "cap_add", c.cap_add, w));
   if (j.contains("device_cgroup_rules")) {

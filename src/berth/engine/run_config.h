@@ -57,6 +57,15 @@ struct Healthcheck {
   bool operator==(const Healthcheck&) const = default;
 };
 
+// -p [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTO]; ranges are expanded by the parser.
+struct PortMapping {
+  std::string host_ip;          // empty: every address of the host
+  uint16_t host_port = 0;       // 0: a free port chosen at create
+  uint16_t container_port = 0;
+  std::string protocol = "tcp"; // tcp | udp | sctp
+  bool operator==(const PortMapping&) const = default;
+};
+
 struct RunConfig {
   std::string image;  // as the user wrote it
   std::string name;
@@ -73,7 +82,18 @@ struct RunConfig {
   bool read_only = false;
   bool privileged = false;
   bool init = false;
-  std::string network = "none";  // none | host (bridge networks come later)
+  // bridge (the default network) | NAME (a user-defined network) | none | host |
+  // container:NAME_OR_ID (join that container's network namespace). The CLI's default is
+  // `bridge`, as docker's; an engine caller that says nothing gets no network.
+  std::string network = "none";
+  std::string ip, ip6;                           // --ip, --ip6 (on `network`)
+  std::vector<std::string> network_aliases;      // --network-alias
+  std::vector<PortMapping> ports;                // -p
+  bool publish_all = false;                      // -P: every EXPOSEd port to a free host port
+  std::vector<std::string> dns;                  // --dns
+  std::vector<std::string> dns_search;           // --dns-search
+  std::vector<std::string> dns_options;          // --dns-option
+  std::vector<std::string> add_hosts;            // --add-host NAME:IP
   std::vector<VolumeMount> mounts;
   std::vector<std::string> cap_add;
   std::vector<std::string> cap_drop;
@@ -117,6 +137,10 @@ Result<DeviceMapping> ParseDeviceFlag(std::string_view text);               // -
 Result<oci::DeviceRule> ParseDeviceCgroupRule(std::string_view text);
 Result<Ulimit> ParseUlimitFlag(std::string_view text);                      // nofile=1024[:2048]
 Result<RestartPolicy> ParseRestartFlag(std::string_view text);
+// -p/--publish; "8000-8001:80-81" gives two mappings. Errors quote the flag's value.
+Result<std::vector<PortMapping>> ParsePublishFlag(std::string_view text);
+// --add-host NAME:IP (also NAME=IP); IP may be "host-gateway".
+Status CheckAddHostFlag(std::string_view text);
 Result<int64_t> ParseDurationNs(std::string_view text, std::string_view flag);  // "30s", "1m30s", "500ms"
 
 // "RLIMIT_NOFILE" for docker's ulimit name "nofile"; an error names an unknown one.

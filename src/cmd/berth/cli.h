@@ -80,6 +80,8 @@ void AddRegistryClientCommands(CLI::App* parent, bool in_group, Registry& r);
 // to create the container from (a short name becomes the name it was found or pulled under).
 Result<std::string> PullForRun(Context& ctx, const std::string& image, const std::string& policy);
 void AddVolumeCommands(CLI::App* parent, Registry& r);  // group only
+void AddNetworkCommands(CLI::App* parent, Registry& r);  // group only
+void AddPortCommand(CLI::App* parent, Registry& r);      // `port`, top level and in `container`
 void AddRegistryCommands(CLI::App* parent, Registry& r);  // group only: serve
 // `build` (top level and `image build`), `builder build|prune` (group).
 void AddBuildCommands(CLI::App* parent, bool in_group, Registry& r);

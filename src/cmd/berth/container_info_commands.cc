@@ -242,21 +242,7 @@ void AddContainerInfoCommands(CLI::App* parent, bool in_group, Registry& r) {
     });
   }
 
-  if (CLI::App* sub = r.Add(parent, "port", "list port mappings of a container")) {
-    auto args = std::make_shared<std::pair<std::string, std::string>>();
-    sub->add_option("container", args->first, "container name or id")->required();
-    sub->add_option("port", args->second, "PRIVATE_PORT[/PROTO]");
-    r.Push(sub, [args, &ctx]() -> Result<int> {
-      BERTH_ASSIGN_OR_RETURN(engine::Engine * eng, ctx.Engine());
-      BERTH_ASSIGN_OR_RETURN(engine::ContainerRecord c, eng->Get(args->first));
-      // No port is ever published: publishing needs bridge networks.
-      if (!args->second.empty()) {
-        return Fail(ErrorCode::kNotFound,
-                    StrCat("no public port '", args->second, "' published for ", c.name));
-      }
-      return 0;
-    });
-  }
+  AddPortCommand(parent, r);
 
   if (CLI::App* sub = r.Add(parent, "diff", "show changed files of a container's filesystem")) {
     auto name = std::make_shared<std::string>();

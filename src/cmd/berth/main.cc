@@ -14,8 +14,8 @@
 namespace berth::cli {
 namespace {
 
-constexpr std::string_view kGroups[] = {"container", "image", "volume", "system", "registry",
-                                        "builder"};
+constexpr std::string_view kGroups[] = {"container", "image", "volume", "network", "system",
+                                        "registry", "builder"};
 
 std::string GroupHelp(std::string_view group) {
   if (group == "registry") return "serve an OCI registry";
@@ -61,6 +61,8 @@ void AddGroupCommands(std::string_view group, CLI::App* g, Registry& r) {
     AddImageCommands(g, true, r);
   } else if (group == "volume") {
     AddVolumeCommands(g, r);
+  } else if (group == "network") {
+    AddNetworkCommands(g, r);
   } else if (group == "system") {
     AddSystemCommands(g, true, r);
   } else if (group == "registry") {

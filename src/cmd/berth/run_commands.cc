@@ -1,5 +1,7 @@
 // berth CLI: `run` and `create`. Flags as docker's; parsing stops at the image (everything
 // after it is the container's command, so `berth run busybox ls -l` passes -l to ls).
+#include <arpa/inet.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -15,7 +17,7 @@ namespace {
 struct RunFlags {
   bool detach = false, interactive = false, tty = false, rm = false, read_only = false,
        privileged = false, init = false, no_healthcheck = false, publish_all = false;
-  std::string name, workdir, user, hostname, network = "none", stop_signal, restart = "no",
+  std::string name, workdir, user, hostname, network = "bridge", stop_signal, restart = "no",
                                              cpuset_cpus, cpuset_mems, pull = "missing", cidfile,
                                              detach_keys;
   std::optional<std::string> entrypoint, memory, memory_swap, memory_reservation, cpus, health_cmd,
@@ -25,7 +27,8 @@ struct RunFlags {
   std::optional<int> oom_score_adj, stop_timeout, health_retries;
   std::vector<std::string> env, env_file, volumes, mounts, tmpfs, cap_add, cap_drop, security_opt,
       devices, device_cgroup_rules, ulimits, sysctls, labels, label_files, log_opts, group_add,
-      publish;
+      publish, network_aliases, dns, dns_search, dns_options, add_hosts;
+  std::string ip, ip6;
 };
 
 void AddRunFlags(CLI::App* sub, RunFlags& f) {
@@ -64,7 +67,16 @@ void AddRunFlags(CLI::App* sub, RunFlags& f) {
   AddMulti(sub, "--ulimit", f.ulimits, "ulimit NAME=SOFT[:HARD]");
   AddMulti(sub, "--sysctl", f.sysctls, "namespaced kernel parameter NAME=VALUE");
   sub->add_option("-h,--hostname", f.hostname, "container host name");
-  sub->add_option("--network,--net", f.network, "network: none or host")->capture_default_str();
+  sub->add_option("--network,--net", f.network,
+                  "network: bridge, a network's name, none, host or container:NAME")
+      ->capture_default_str();
+  sub->add_option("--ip", f.ip, "IPv4 address on the network (user-defined networks)");
+  sub->add_option("--ip6", f.ip6, "IPv6 address on the network");
+  AddMulti(sub, "--network-alias,--net-alias", f.network_aliases, "another name on the network");
+  AddMulti(sub, "--dns", f.dns, "DNS server for the container");
+  AddMulti(sub, "--dns-search", f.dns_search, "DNS search domain");
+  AddMulti(sub, "--dns-option,--dns-opt", f.dns_options, "resolv.conf option");
+  AddMulti(sub, "--add-host", f.add_hosts, "add NAME:IP to /etc/hosts (IP may be host-gateway)");
   sub->add_flag("--init", f.init, "run an init that reaps zombies and forwards signals");
   AddMulti(sub, "-l,--label", f.labels, "set a label KEY=VALUE");
   AddMulti(sub, "--label-file", f.label_files, "read labels from a file");
@@ -82,7 +94,7 @@ void AddRunFlags(CLI::App* sub, RunFlags& f) {
   sub->add_option("--oom-score-adj", f.oom_score_adj, "OOM score adjustment (-1000..1000)");
   sub->add_option("--pull", f.pull, "pull policy: always, missing, newer, never")
       ->check(CLI::IsMember({"always", "missing", "never"}));
-  AddMulti(sub, "-p,--publish", f.publish, "publish a port (needs a bridge network)");
+  AddMulti(sub, "-p,--publish", f.publish, "publish a port [HOST_IP:][HOST_PORT:]PORT[/PROTO]");
   sub->add_flag("-P,--publish-all", f.publish_all, "publish all exposed ports");
   sub->add_option("--cidfile", f.cidfile, "write the container id to this file");
   sub->add_option("--detach-keys", f.detach_keys, "accepted; the default ctrl-p,ctrl-q applies");
@@ -102,16 +114,27 @@ Result<engine::RunConfig> BuildConfig(const RunFlags& f, const std::vector<std::
   }
   c.image = rest[0];
   c.cmd.assign(rest.begin() + 1, rest.end());
-  if (f.network != "none" && f.network != "host") {
-    return Fail(ErrorCode::kUnsupported,
-                StrCat("network ", Quote(f.network), ": bridge networks are not available yet"));
+  c.network = f.network.empty() ? "bridge" : f.network;
+  if (c.network == "default") c.network = "bridge";
+  for (const auto& p : f.publish) {
+    BERTH_ASSIGN_OR_RETURN(std::vector<engine::PortMapping> ports, engine::ParsePublishFlag(p));
+    c.ports.insert(c.ports.end(), ports.begin(), ports.end());
   }
-  if (!f.publish.empty() || f.publish_all) {
-    return Fail(ErrorCode::kUnsupported,
-                "-p/--publish: publishing ports needs a bridge network, and bridge networks are "
-                "not available yet (use --network host)");
+  c.publish_all = f.publish_all;
+  c.ip = f.ip;
+  c.ip6 = f.ip6;
+  c.network_aliases = f.network_aliases;
+  for (const auto& d : f.dns) {
+    unsigned char buf[16];
+    if (::inet_pton(AF_INET, d.c_str(), buf) != 1 && ::inet_pton(AF_INET6, d.c_str(), buf) != 1) {
+      return InvalidArgument(StrCat("--dns ", Quote(d), ": not an IP address"));
+    }
   }
-  c.network = f.network;
+  c.dns = f.dns;
+  c.dns_search = f.dns_search;
+  c.dns_options = f.dns_options;
+  for (const auto& h : f.add_hosts) BERTH_TRY(engine::CheckAddHostFlag(h));
+  c.add_hosts = f.add_hosts;
   c.pull = f.pull;
   c.name = f.name;
   c.workdir = f.workdir;

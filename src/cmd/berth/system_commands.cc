@@ -195,6 +195,8 @@ Result<int> SystemPrune(Context& ctx, const PruneFlags& f) {
     }
     out += "\n";
   }
+  BERTH_ASSIGN_OR_RETURN(std::vector<std::string> networks, eng->PruneNetworks());
+  if (!networks.empty()) out += "Deleted Networks:\n" + Join(networks, "\n") + "\n\n";
   if (f.volumes) {
     BERTH_ASSIGN_OR_RETURN(std::vector<engine::Engine::Volume> vols, eng->ListVolumes());
     std::map<std::string, int64_t> vsizes;
