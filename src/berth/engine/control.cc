@@ -162,6 +162,13 @@ Status Engine::Rename(const std::string& name_or_id, const std::string& new_name
     }
     return Unexpected(r.error());
   }
+  // The new name resolves on its networks, the old one no longer.
+  if (PathExists(NetnsPath(c.id))) {
+    for (const auto& a : c.networks) {
+      auto n = GetNetwork(a.network_id);
+      if (n && n->dns) BERTH_TRY(SyncDns(*n));
+    }
+  }
   return Ok();
 }
 

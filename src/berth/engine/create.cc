@@ -247,6 +247,12 @@ Status Engine::RemoveRuntimeState(const ContainerRecord& c) {
   return Ok();
 }
 
+Status Engine::UnmountIdleSnapshot(const ContainerRecord& c) {
+  std::string dir = ContainerDir(c.id) + "/snapshot";
+  if (!PathExists(dir + "/work")) return Ok();
+  return image::UnmountSnapshot(image::SnapshotAt(dir, image::SnapshotKind::kOverlay));
+}
+
 Status Engine::Teardown(const ContainerRecord& c) {
   BERTH_TRY(RemoveRuntimeState(c));
   log::Trace("teardown: runtime state removed");

@@ -86,7 +86,12 @@ bool Engine::MonitorAlive(const ContainerRecord& c) const {
 Result<ContainerRecord> Engine::Reconcile(ContainerRecord c) {
   bool active = c.state == State::kRunning || c.state == State::kPaused ||
                 c.state == State::kRestarting || c.state == State::kRemoving;
-  if (!active) return c;
+  if (!active) {
+    // A network namespace of a container that does not run: a start killed between its
+    // network setup and its record (kill -9), whose links and rules would stay up.
+    if (c.state != State::kCreated && PathExists(NetnsPath(c.id))) (void)TearDownNetworks(c);
+    return c;
+  }
   if (MonitorAlive(c)) {
     // Paused is the kernel's fact (freezer), not the record's.
     if (c.state == State::kRunning || c.state == State::kPaused) {

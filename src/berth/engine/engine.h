@@ -205,6 +205,8 @@ class Engine {
                               const std::function<Status(pid_t)>& meanwhile = nullptr);
   // Stops the runtime container and unmounts the snapshot; idempotent.
   Status Teardown(const ContainerRecord& c);
+  // Unmounts the snapshot of a container that does not run (after cp/diff/export mounted it).
+  Status UnmountIdleSnapshot(const ContainerRecord& c);
   // The runtime's record and cgroups of an earlier run; the snapshot mount stays.
   Status RemoveRuntimeState(const ContainerRecord& c);
   // Removes snapshot, files, layer holds and the record.
@@ -230,7 +232,8 @@ class Engine {
   // containers whose network namespace exists.
   Status SyncFirewall();
   // Rewrites `n`'s DNS records from the containers on it and starts or stops its server.
-  Status SyncDns(const NetworkRecord& n);
+  // `removing`: the network goes away, so its server stops whatever the records say.
+  Status SyncDns(const NetworkRecord& n, bool removing = false);
   std::string NetnsPath(const std::string& id) const;  // RUNROOT/netns/<id>
   // Kernel names are per store, so that two stores (--root) on one host, as the tests run
   // them, do not share a bridge or a rule table: `berth0` and table `berth` for the default

@@ -137,7 +137,7 @@ Status Engine::CopyFromContainer(const std::string& name_or_id, const std::strin
   BERTH_ASSIGN_OR_RETURN(ContainerRecord c, Get(name_or_id));
   BERTH_TRY(EnsureMounted(c));
   Defer unmount([&] {
-    if (!IsRunning(c.state)) (void)Teardown(c);
+    if (!IsRunning(c.state) && c.state != State::kRestarting) (void)UnmountIdleSnapshot(c);
   });
   std::unique_ptr<PrivateMountNamespace> private_ns;  // left before the unmount above
   if (!IsRunning(c.state)) {
@@ -207,7 +207,7 @@ Status Engine::CopyToContainer(const std::string& src, const std::string& name_o
   BERTH_ASSIGN_OR_RETURN(ContainerRecord c, Get(name_or_id));
   BERTH_TRY(EnsureMounted(c));
   Defer unmount([&] {
-    if (!IsRunning(c.state)) (void)Teardown(c);
+    if (!IsRunning(c.state) && c.state != State::kRestarting) (void)UnmountIdleSnapshot(c);
   });
   std::unique_ptr<PrivateMountNamespace> private_ns;  // left before the unmount above
   if (!IsRunning(c.state)) {
@@ -321,7 +321,7 @@ Status Engine::Export(const std::string& name_or_id, const std::string& path) {
   BERTH_ASSIGN_OR_RETURN(ContainerRecord c, Get(name_or_id));
   BERTH_TRY(EnsureMounted(c));
   Defer unmount([&] {
-    if (!IsRunning(c.state)) (void)Teardown(c);
+    if (!IsRunning(c.state) && c.state != State::kRestarting) (void)UnmountIdleSnapshot(c);
   });
   UniqueFd out;
   int fd = 1;

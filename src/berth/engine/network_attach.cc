@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -82,6 +83,23 @@ bool PortFree(const std::string& host_ip, uint16_t port, const std::string& prot
   return ::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) == 0;
 }
 
+// A name the DNS server answers for: one records-file token, so it cannot add lines.
+Status CheckDnsName(const std::string& name, std::string_view flag) {
+  bool ok = !name.empty() && name.size() <= 253;
+  for (char ch : name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') ok = false;
+  }
+  if (!ok) {
+    return InvalidArgument(StrCat(flag, " ", Quote(name),
+                                  ": a name has 1-253 characters of [A-Za-z0-9._-]"));
+  }
+  return Ok();
+}
+
+bool IsLoopback(const std::string& ip) {
+  return ip.starts_with("127.") || ip == "::1";
+}
+
 bool SamePort(const PortMapping& a, const PortMapping& b) {
   return a.host_port == b.host_port && a.protocol == b.protocol &&
          (a.host_ip.empty() || b.host_ip.empty() || a.host_ip == b.host_ip);
@@ -99,7 +117,12 @@ Result<NetworkAttachment> Engine::LeaseAttachment(const NetworkRecord& n, const 
   a.network_id = n.id;
   a.network = n.name;
   a.ifname = ifname;
-  a.host_veth = StrCat("veth", c.id.substr(0, 10), ifname.substr(3));
+  // veth + 9 hex + the eth number: at most 15 characters up to eth99.
+  a.host_veth = StrCat("veth", c.id.substr(0, 9), ifname.substr(3));
+  if (a.host_veth.size() > 15) {
+    return Fail(ErrorCode::kUnavailable, StrCat("container ", c.name, ": too many networks"));
+  }
+  for (const auto& alias : o.aliases) BERTH_TRY(CheckDnsName(alias, "--network-alias"));
   a.aliases = o.aliases;
   if (!o.aliases.empty() && n.name == kDefaultNetwork) {
     return InvalidArgument("--network-alias: aliases work only on user-defined networks");
@@ -178,6 +201,26 @@ Status Engine::AttachNetworksAtCreate(ContainerRecord& c) {
     }
   }
   if (ports.empty()) return Ok();
+  for (size_t i = 0; i < ports.size(); ++i) {
+    const PortMapping& p = ports[i];
+    if (!p.host_ip.empty() && p.host_ip != "0.0.0.0" && p.host_ip != "::") {
+      bool v6 = p.host_ip.find(':') != std::string::npos;
+      if (v6 ? a.ip6.empty() : a.ip.empty()) {
+        return InvalidArgument(StrCat("-p ", p.host_ip, ":", p.host_port, ":", p.container_port,
+                                      ": the container has no IPv", v6 ? "6" : "4",
+                                      " address on network ", n.name));
+      }
+      if (p.host_ip == "::1") {
+        return InvalidArgument("-p [::1]:...: IPv6 loopback cannot be forwarded to a container");
+      }
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (p.host_port != 0 && SamePort(p, ports[j])) {
+        return InvalidArgument(StrCat("-p: host port ", p.host_port, "/", p.protocol,
+                                      " is published twice"));
+      }
+    }
+  }
   BERTH_ASSIGN_OR_RETURN(std::vector<ContainerRecord> all, containers_->All());
   std::vector<PortMapping> taken;
   for (const auto& other : all) {
@@ -253,7 +296,10 @@ Status Engine::SetUpAttachment(const ContainerRecord& c, const NetworkAttachment
 }
 
 Status Engine::SetUpNetworks(const ContainerRecord& c) {
-  if (c.networks.empty()) return Ok();
+  const std::string& mode = c.config.network;
+  // Bridge mode: the spec names the netns file, so it exists even with every network
+  // disconnected (then the container has only `lo`, as docker's).
+  if (mode == "none" || mode == "host" || mode.starts_with("container:")) return Ok();
   std::string path = NetnsPath(c.id);
   if (PathExists(path)) BERTH_TRY(TearDownNetworks(c));  // left by a crash
   BERTH_TRY(MkdirAll(options_.runroot + "/netns", 0755));
@@ -299,20 +345,36 @@ Status Engine::SetUpNetworks(const ContainerRecord& c) {
 
 Status Engine::TearDownNetworks(const ContainerRecord& c) {
   std::string path = NetnsPath(c.id);
-  if (c.networks.empty() || !PathExists(path)) return Ok();
-  Status first = Ok();
-  auto keep = [&](Status st) {
-    if (!st && first) first = std::move(st);
-  };
-  // Removing the namespace (nothing runs in it any more) takes its veth pairs with it, in
-  // the background: deleting each veth first would block ~20 ms in the kernel.
-  keep(net::RemoveNetns(path));
-  if (!c.ports.empty()) keep(SyncFirewall());
+  if (!PathExists(path)) return Ok();
+  // Removing the namespace (nothing of ours runs in it any more) takes its veth pairs with
+  // it, in the background: deleting each veth first would block ~20 ms in the kernel. A
+  // container that joined this one (--network container:) keeps the namespace alive, so
+  // then the veths are deleted explicitly (their addresses are about to be released).
+  bool joined = false;
+  if (auto all = containers_->All(); all.has_value()) {
+    for (const auto& other : *all) {
+      if (other.id == c.id || !other.config.network.starts_with("container:")) continue;
+      std::string target = other.config.network.substr(10);
+      if ((target == c.name || c.id.starts_with(target)) && other.pid > 0) joined = true;
+    }
+  }
+  if (joined) {
+    if (auto links = net::Links::Open(); links.has_value()) {
+      for (const auto& a : c.networks) (void)links->Delete(a.host_veth);
+    }
+  }
+  BERTH_TRY_CTX(net::RemoveNetns(path), StrCat("container ", c.name, ": remove its network namespace"));
+  // Rebuilt from the records: a failure here is repaired by the next change on this store,
+  // and must not keep the container from stopping or being removed.
+  if (!c.ports.empty()) {
+    if (auto st = SyncFirewall(); !st) log::Warn(StrCat("container ", c.name, ": ", st.error().message()));
+  }
   for (const auto& a : c.networks) {
     auto n = networks_->FindById(a.network_id);
-    if (n && *n && (*n)->dns) keep(SyncDns(**n));
+    if (n && *n && (*n)->dns) {
+      if (auto st = SyncDns(**n); !st) log::Warn(StrCat("container ", c.name, ": ", st.error().message()));
+    }
   }
-  if (!first) return Unexpected(std::move(first).error().Wrap(StrCat("container ", c.name, ": remove its network")));
   return Ok();
 }
 
@@ -355,14 +417,12 @@ Status Engine::SyncFirewall() {
   return net::ApplyFirewallScript(options_.nft_helper, script);
 }
 
-Status Engine::SyncDns(const NetworkRecord& n) {
+Status Engine::SyncDns(const NetworkRecord& n, bool removing) {
   std::string dir = NetworkRunDir(n);
   BERTH_TRY(MkdirAll(dir, 0700));
   BERTH_ASSIGN_OR_RETURN(FileLock lock, FileLock::Take(dir + "/lock"));
   std::string records;
-  bool exists = false;
-  if (auto still = networks_->FindById(n.id); still && *still) exists = true;
-  if (exists) {
+  if (!removing) {
     BERTH_ASSIGN_OR_RETURN(std::vector<ContainerRecord> all, containers_->All());
     for (const auto& c : all) {
       if (!PathExists(NetnsPath(c.id))) continue;
@@ -383,11 +443,16 @@ Status Engine::SyncDns(const NetworkRecord& n) {
     if (pid && *pid > 0 && ::kill(static_cast<pid_t>(*pid), 0) == 0) {
       // A live process of that pid must be our server, not a reused pid.
       auto cmd = ReadFile(StrCat("/proc/", *pid, "/cmdline"));
-      if (cmd && cmd->find("dns-server") != std::string::npos) running = static_cast<pid_t>(*pid);
+      if (cmd && cmd->find(pid_file) != std::string::npos) running = static_cast<pid_t>(*pid);
     }
   }
   if (records.empty()) {
-    if (running > 0) ::kill(running, SIGTERM);
+    if (running > 0) {
+      // Wait (under the lock) until it is gone: the next server binds the same port.
+      UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, running, 0)));
+      ::kill(running, SIGTERM);
+      if (pidfd.valid()) (void)sys::WaitPidfdExit(pidfd.get(), std::chrono::seconds(2));
+    }
     ::unlink(pid_file.c_str());
     ::unlink((dir + "/records").c_str());
     return Ok();
@@ -403,10 +468,15 @@ Status Engine::SyncDns(const NetworkRecord& n) {
     args.push_back(s.gateway.ToString());
   }
   if (!n.internal) {
+    // The server runs in the host's namespace: the host's resolvers, loopback ones included
+    // (systemd-resolved's 127.0.0.53), are its upstreams.
     auto resolv = ReadFile("/etc/resolv.conf");
-    for (const auto& up : net::UpstreamsFromResolvConf(resolv ? *resolv : "")) {
-      args.push_back("--upstream");
-      args.push_back(up.ToString());
+    for (auto line : Split(resolv ? *resolv : "", '\n')) {
+      auto f = SplitNonEmpty(std::string(Trim(line)), ' ');
+      if (f.size() >= 2 && f[0] == "nameserver" && net::IpAddress::Parse(f[1], "resolv.conf").has_value()) {
+        args.push_back("--upstream");
+        args.push_back(f[1]);
+      }
     }
   }
   ::unlink(pid_file.c_str());
@@ -483,6 +553,11 @@ Result<std::string> Engine::ResolvConf(const ContainerRecord& c) {
   if (dns_network) {
     nameservers = {gateway};
     search.insert(search.begin(), kDnsDomain);
+  } else {
+    // The host's loopback resolvers are not reachable from the container's namespace; as
+    // docker does, public ones stand in when nothing else is left.
+    std::erase_if(nameservers, IsLoopback);
+    if (nameservers.empty()) nameservers = {"8.8.8.8", "8.8.4.4"};
   }
   if (!c.config.dns.empty()) nameservers = c.config.dns;
   if (!c.config.dns_search.empty()) search = c.config.dns_search;
@@ -539,8 +614,25 @@ Status Engine::ConnectNetwork(const std::string& network, const std::string& con
 }
 
 Status Engine::DisconnectNetwork(const std::string& network, const std::string& container, bool force) {
-  BERTH_ASSIGN_OR_RETURN(NetworkRecord n, networks_->Find(network));
   BERTH_ASSIGN_OR_RETURN(ContainerRecord c, containers_->Find(container));
+  auto found = networks_->Find(network);
+  NetworkRecord n;
+  if (found) {
+    n = *found;
+  } else {
+    // A network removed under a container (a crash, a race): its attachment can still go.
+    if (found.error().code() != ErrorCode::kNotFound) return Unexpected(found.error());
+    bool matched = false;
+    for (const auto& a : c.networks) {
+      if (a.network == network || a.network_id.starts_with(network)) {
+        n.id = a.network_id;
+        n.name = a.network;
+        n.dns = false;
+        matched = true;
+      }
+    }
+    if (!matched) return Unexpected(found.error());
+  }
   std::optional<NetworkAttachment> att;
   for (const auto& a : c.networks) {
     if (a.network_id == n.id) att = a;

@@ -180,6 +180,12 @@ Result<net::IpAddress> NetworkStore::Lease(const NetworkRecord& n, const Network
                                            std::optional<net::IpAddress> wanted) {
   net::IpAddress chosen;
   BERTH_TRY(db_.Transaction([&]() -> Status {
+    bool exists = false;
+    BERTH_TRY(db_.Query("SELECT 1 FROM networks WHERE id = ?", {n.id}, [&](const image::Row&) {
+      exists = true;
+      return false;
+    }));
+    if (!exists) return Fail(ErrorCode::kNotFound, StrCat("network ", n.name, " was removed"));
     std::set<std::string> taken;
     BERTH_TRY(db_.Query("SELECT address FROM net_addresses WHERE network = ?", {n.id},
                         [&](const image::Row& r) {

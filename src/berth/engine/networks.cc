@@ -229,6 +229,14 @@ Result<NetworkRecord> Engine::CreateNetwork(const NetworkCreateOptions& o) {
     }
     if (!found) return Fail(ErrorCode::kUnavailable, "no free IPv6 subnet left; give one with --subnet");
   }
+  if (n.bridge != StrCat("br-", n.id.substr(0, 12))) {
+    // A name given with -o must not adopt (and later delete) an interface of someone else.
+    BERTH_ASSIGN_OR_RETURN(net::Links links, net::Links::Open());
+    if (links.Exists(n.bridge)) {
+      return Fail(ErrorCode::kAlreadyExists,
+                  StrCat("-o com.docker.network.bridge.name=", n.bridge, ": an interface of that name exists"));
+    }
+  }
   for (const auto& other : existing) {
     if (other.bridge == n.bridge) {
       return Fail(ErrorCode::kAlreadyExists,
@@ -327,6 +335,17 @@ Status Engine::RemoveNetwork(const std::string& name_or_id, bool force) {
                 StrCat(n.name, " is a pre-defined network and cannot be removed"));
   }
   BERTH_ASSIGN_OR_RETURN(auto users, NetworkContainers(n));
+  // A `run` being created holds a lease before its record names the network.
+  BERTH_ASSIGN_OR_RETURN(auto leases, networks_->Leases());
+  for (const auto& l : leases) {
+    if (l.network_id == n.id && !users.count(l.container)) {
+      if (!force) {
+        return Fail(ErrorCode::kFailedPrecondition,
+                    StrCat("network ", n.name, " is in use by a container being created (",
+                           l.container.substr(0, 12), ")"));
+      }
+    }
+  }
   if (!users.empty()) {
     if (!force) {
       std::vector<std::string> names;
@@ -344,10 +363,12 @@ Status Engine::RemoveNetwork(const std::string& name_or_id, bool force) {
 }
 
 Status Engine::DeleteNetwork(const NetworkRecord& n) {
-  BERTH_TRY(networks_->Delete(n.id));
-  BERTH_TRY(SyncDns(n));  // no record: stops its server
+  // Kernel state first, the record last: a failure or a crash in between leaves a record
+  // whose removal can be tried again.
+  BERTH_TRY(SyncDns(n, /*removing=*/true));
   BERTH_ASSIGN_OR_RETURN(net::Links links, net::Links::Open());
   BERTH_TRY_CTX(links.Delete(n.bridge), StrCat("remove network ", n.name));
+  BERTH_TRY(networks_->Delete(n.id));
   (void)RemoveAll(NetworkRunDir(n));
   return SyncFirewall();
 }
@@ -358,6 +379,10 @@ Result<std::vector<std::string>> Engine::PruneNetworks() {
   for (const auto& n : all) {
     BERTH_ASSIGN_OR_RETURN(auto users, NetworkContainers(n));
     if (!users.empty()) continue;
+    BERTH_ASSIGN_OR_RETURN(auto leases, networks_->Leases());
+    bool leased = false;
+    for (const auto& l : leases) leased |= l.network_id == n.id;
+    if (leased) continue;  // a container being created
     // The default network's record and kernel state go too when nothing uses it (made again
     // on first use), so a pruned store leaves no bridge or rule table behind.
     BERTH_TRY(DeleteNetwork(n));
