@@ -109,6 +109,16 @@ t_default_bridge() {
   expect "container -> container on bridge" "$OUT" "hello from w1"
   ok run --rm --network none $IMG sh -c 'cat /proc/net/dev | wc -l'
   expect "--network none: only lo" "$OUT" 3
+  # --dns, --dns-search, --add-host (host-gateway is the bridge's address), --hostname.
+  ok run --rm --dns 10.9.9.9 --dns-search corp.example --add-host db:10.1.2.3 \
+    --add-host gw:host-gateway -h box $IMG sh -c 'cat /etc/resolv.conf /etc/hosts; hostname'
+  contains "--dns" "$OUT" "nameserver 10.9.9.9"
+  contains "--dns-search" "$OUT" "search corp.example"
+  contains "--add-host" "$OUT" "10.1.2.3	db"
+  contains "--add-host host-gateway" "$OUT" "gw"
+  contains "--hostname" "$OUT" "box"
+  bad "not an IP address" run --rm --add-host db:nope $IMG true
+  bad "not an IP address" run --rm --dns nope $IMG true
   # Parallel runs get different addresses.
   for i in 1 2 3 4 5 6; do b run -d --name p$i $IMG sleep 30 & done; wait
   local ips; ips=$(for i in 1 2 3 4 5 6; do ip_of p$i bridge; done | sort)
@@ -272,10 +282,22 @@ t_ipam() {
   BRIDGES="$BRIDGES $(bridge_of m1400)"
   ok run --rm --network m1400 $IMG cat /sys/class/net/eth0/mtu
   expect "-o mtu" "$OUT" 1400
+  # --ipv6: both families on eth0, and IPv6 traffic between two containers.
+  ok network create --ipv6 dual
+  BRIDGES="$BRIDGES $(bridge_of dual)"
+  web six --network dual
+  ok inspect -f '{{json .NetworkSettings.Networks}}' six
+  local ip6; ip6=$(jq -r '.dual.GlobalIPv6Address' <<<"$OUT")
+  [ -n "$ip6" ] && [ "$ip6" != null ] || fail "--ipv6: no IPv6 address: $OUT"
+  ok run --rm --network dual $IMG sh -c "ip -6 -o addr show eth0 scope global; timeout 3 wget -q -O- http://[$ip6]/"
+  contains "--ipv6 address" "$OUT" "inet6 fd4b:"
+  contains "IPv6 traffic" "$OUT" "hello from six"
+  ok rm -f six
   ok rm -f c g
   ok network prune -f
   contains "prune" "$OUT" fixed
   contains "prune" "$OUT" m1400
+  contains "prune" "$OUT" dual
 }
 
 t_connect_disconnect() {

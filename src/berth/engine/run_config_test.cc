@@ -411,3 +411,54 @@ TEST(EnvFlags, EnvFile) {
 
 }  // namespace
 }  // namespace berth::engine
+
+namespace berth::engine {
+namespace {
+
+TEST(ParsePublishFlag, FormsAndRanges) {
+  auto one = ParsePublishFlag("8080:80");
+  ASSERT_TRUE(one.has_value()) << one.error().message();
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].host_port, 8080);
+  EXPECT_EQ((*one)[0].container_port, 80);
+  EXPECT_EQ((*one)[0].protocol, "tcp");
+  auto ip = ParsePublishFlag("127.0.0.1:5353:53/udp");
+  ASSERT_TRUE(ip.has_value());
+  EXPECT_EQ((*ip)[0].host_ip, "127.0.0.1");
+  EXPECT_EQ((*ip)[0].protocol, "udp");
+  auto any = ParsePublishFlag("127.0.0.1::80");
+  ASSERT_TRUE(any.has_value());
+  EXPECT_EQ((*any)[0].host_port, 0);
+  auto bare = ParsePublishFlag("80");
+  ASSERT_TRUE(bare.has_value());
+  EXPECT_EQ((*bare)[0].host_port, 0);
+  auto range = ParsePublishFlag("8000-8002:80-82");
+  ASSERT_TRUE(range.has_value());
+  ASSERT_EQ(range->size(), 3u);
+  EXPECT_EQ((*range)[2].host_port, 8002);
+  EXPECT_EQ((*range)[2].container_port, 82);
+  auto v6 = ParsePublishFlag("[::1]:8080:80");
+  ASSERT_TRUE(v6.has_value());
+  EXPECT_EQ((*v6)[0].host_ip, "::1");
+}
+
+TEST(ParsePublishFlag, ErrorsNameTheValue) {
+  for (const char* bad : {"0:80", "70000:80", "80/icmp", "1.2.3:80:80", "8000-8001:80",
+                          "a:b:c:d", "", "80-79", "[::1:80:80"}) {
+    auto r = ParsePublishFlag(bad);
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_NE(r.error().message().find("-p"), std::string::npos) << r.error().message();
+  }
+}
+
+TEST(CheckAddHostFlag, Forms) {
+  EXPECT_TRUE(CheckAddHostFlag("db:10.0.0.5").has_value());
+  EXPECT_TRUE(CheckAddHostFlag("db=10.0.0.5").has_value());
+  EXPECT_TRUE(CheckAddHostFlag("gw:host-gateway").has_value());
+  EXPECT_TRUE(CheckAddHostFlag("v6:::1").has_value());
+  EXPECT_FALSE(CheckAddHostFlag("nohost").has_value());
+  EXPECT_FALSE(CheckAddHostFlag("db:not-an-ip").has_value());
+}
+
+}  // namespace
+}  // namespace berth::engine
