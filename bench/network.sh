@@ -17,7 +17,9 @@
 #   -r N            throughput rounds (default 5); each measures every target once, the
 #                   order rotating per round
 #   -t S            seconds per iperf3 measurement (default 5, after a 1 s omitted ramp-up)
-#   --berth P       the berth binary (default: build/release/berth)
+#   --berth P       the berth binary (default: build/release/berth); it and its helpers
+#                   (berth-nft, berth-monitor, berth-init) are copied to the work directory
+#                   first, so a rebuild during the run cannot swap them
 #   --host-ip A     the host's non-loopback address to publish on (default: the address of
 #                   the default route's interface)
 #   --port-base P   host ports P (berth), P+1 (podman), P+2 (host baseline) (default 15201)
@@ -86,6 +88,13 @@ done
 STATE=/var/tmp/berth-bench-net RUNB=/run/berth-bench-net RUNP=/run/berth-bench-net-podman
 mkdir -p "$STATE" "$RUNB" "$RUNP"
 WORK=$(mktemp -d /tmp/berth-bench-net.XXXXXX)
+# A copy of berth and its helpers (found next to it): a rebuild during the run cannot swap
+# the binaries under the bench.
+mkdir "$WORK/bin"
+for f in berth berth-nft berth-monitor berth-init; do
+  [ ! -e "$(dirname "$BERTH")/$f" ] || cp "$(dirname "$BERTH")/$f" "$WORK/bin/$f"
+done
+BERTH=$WORK/bin/berth
 B=("$BERTH" --root "$STATE/store" --runroot "$RUNB")
 P=(podman --root "$STATE/podman" --runroot "$RUNP/run" --tmpdir "$RUNP/tmp"
    --storage-driver overlay --cgroup-manager cgroupfs --events-backend file --runtime runc)

@@ -365,6 +365,12 @@ Status Links::CreateVeth(const VethConfig& v) {
   // The kernel creates the peer directly in the container's namespace: no move afterwards,
   // and its name cannot clash with host links.
   rtnl_link_set_ns_fd(peer.get(), v.peer_netns_fd);
+  // One TX and one RX queue per end: by default the kernel makes one per CPU and then cuts
+  // them back, waiting for an RCU grace period (~1 ms) to do so.
+  rtnl_link_set_num_tx_queues(host.get(), 1);
+  rtnl_link_set_num_rx_queues(host.get(), 1);
+  rtnl_link_set_num_tx_queues(peer.get(), 1);
+  rtnl_link_set_num_rx_queues(peer.get(), 1);
   if (v.mtu > 0) {
     rtnl_link_set_mtu(host.get(), static_cast<unsigned>(v.mtu));
     rtnl_link_set_mtu(peer.get(), static_cast<unsigned>(v.mtu));
