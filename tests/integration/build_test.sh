@@ -346,8 +346,10 @@ srv = http.server.HTTPServer(("127.0.0.1", 0), handler)
 open(sys.argv[2], "w").write(str(srv.server_port))
 srv.serve_forever()
 EOF
-  local pid=$! i
-  trap 'RC=$?; kill $pid 2>/dev/null; cleanup; exit $RC' EXIT
+  SERVER_PID=$!
+  local i
+  # Global: the trap runs after this function's locals are gone (set -u).
+  trap 'RC=$?; kill "$SERVER_PID" 2>/dev/null; cleanup; exit $RC' EXIT
   for i in $(seq 50); do [ -s "$W/port" ] && break; sleep 0.1; done
   local url="http://127.0.0.1:$(cat "$W/port")"
   printf 'FROM busybox\nADD %s/file.txt /dl/\nADD %s/file.txt /named.txt\n' "$url" "$url" >"$W/df"
@@ -359,7 +361,7 @@ downloaded
 600"
   printf 'FROM busybox\nADD %s/missing.txt /x\n' "$url" >"$CTX/Dockerfile"
   bad 'missing.txt.*404' build "$CTX"
-  kill $pid
+  kill "$SERVER_PID"
   no_leftovers
 }
 
