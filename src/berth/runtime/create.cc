@@ -285,12 +285,12 @@ Result<Launched> Launch(const GlobalOptions& g, const CreateOptions& o, Mode mod
   // until it has exec'd the trampoline that waits for `start`: no copy of our page tables,
   // no copy-on-write faults in either process (~140 of them at ~15-30 us in these VMs), no
   // teardown of a copied address space at its exec, no dialogue. It needs nothing from us
-  // meanwhile: no user namespace to map, no hooks, nothing to join, `create` (not `run`) and
+  // meanwhile: no user namespace to map, no hooks, nothing to join but network, ipc or uts
+  // namespaces (a berth container's network namespace is made beforehand), `create` (not `run`) and
   // a /proc for the trampoline, and a caller that outlives `start` (the init keeps dying with
   // it until then). The sanitizers cannot follow a second task on one heap.
   bool shared_init = mode == Mode::kCreate && o.caller_outlives_start && !ns.new_user &&
-                     !ns.join_pid.valid() &&
-                     ns.joins.empty() && !ns.unshare_time && HasProcMount(spec) &&
+                     JoinsAllowSharedMemory(ns) && !ns.unshare_time && HasProcMount(spec) &&
                      !(spec.hooks && (!spec.hooks->prestart.empty() ||
                                       !spec.hooks->create_runtime.empty() ||
                                       !spec.hooks->create_container.empty() ||

@@ -96,7 +96,7 @@ Result<std::string> SetUp(InitPlan& p, std::vector<std::string>* env, pid_t* hos
       return ErrnoFail("become root in the user namespace (is uid/gid 0 mapped?)");
     }
   }
-  BERTH_TRY(JoinNamespaces(*p.namespaces));
+  BERTH_TRY(JoinNamespaces(*p.namespaces, /*keep_fds=*/p.shared_memory));
   // After the joins: a joined user namespace must own the new network namespace.
   if (p.namespaces->unshare_net && ::unshare(CLONE_NEWNET) != 0) {
     return ErrnoFail("create the network namespace");

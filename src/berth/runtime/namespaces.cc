@@ -84,14 +84,25 @@ Result<NamespacePlan> PlanNamespaces(const oci::Linux& lc, bool cgroup_into_clon
   return plan;
 }
 
-Status JoinNamespaces(NamespacePlan& plan) {
+Status JoinNamespaces(NamespacePlan& plan, bool keep_fds) {
   for (auto& [type, fd] : plan.joins) {
     if (::setns(fd.get(), oci::NamespaceCloneFlag(type)) != 0) {
       return ErrnoFail(StrCat("join ", oci::NamespaceTypeName(type), " namespace"));
     }
-    fd.Reset();
+    if (!keep_fds) fd.Reset();
   }
   return Ok();
+}
+
+bool JoinsAllowSharedMemory(const NamespacePlan& plan) {
+  if (plan.join_pid.valid()) return false;
+  for (const auto& [type, fd] : plan.joins) {
+    if (type != oci::NamespaceType::kNetwork && type != oci::NamespaceType::kIpc &&
+        type != oci::NamespaceType::kUts) {
+      return false;
+    }
+  }
+  return true;
 }
 
 Status WriteIdMaps(pid_t pid, const oci::Linux& lc) {

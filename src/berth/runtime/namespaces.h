@@ -35,8 +35,15 @@ struct NamespacePlan {
 // created by clone3 too.
 Result<NamespacePlan> PlanNamespaces(const oci::Linux& linux_config, bool cgroup_into_clone);
 
-// In the child: setns into each joined namespace, in order.
-Status JoinNamespaces(NamespacePlan& plan);
+// In the child: setns into each joined namespace, in order. `keep_fds`: a child that shares
+// the parent's memory leaves the fds to the parent (they close at its exec); closing them
+// through the shared UniqueFds would hide them from the parent, which would then keep its
+// own copies (and the namespaces they pin) open.
+Status JoinNamespaces(NamespacePlan& plan, bool keep_fds = false);
+
+// Namespaces a child sharing its parent's memory can join: setns into a user namespace
+// needs a task with an mm of its own, and a joined pid namespace applies only at clone.
+bool JoinsAllowSharedMemory(const NamespacePlan& plan);
 
 // Parent side: writes /proc/PID/{uid,gid}_map (and setgroups when needed).
 Status WriteIdMaps(pid_t pid, const oci::Linux& linux_config);
