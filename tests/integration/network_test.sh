@@ -143,6 +143,9 @@ t_published_ports() {
   # From another container through the host address (hairpin through DNAT).
   ok run --rm $IMG timeout 3 wget -q -O- "http://$hip:18181/"
   expect "container -> published port via host address" "$OUT" "hello from all"
+  # A container to its own published port (hairpin mode on its bridge port).
+  ok exec all timeout 3 wget -q -O- "http://$hip:18181/"
+  expect "container -> its own published port via host address" "$OUT" "hello from all"
   ok port all
   expect "berth port" "$OUT" "80/tcp -> 0.0.0.0:18181"
   ok port lo 80
@@ -346,6 +349,26 @@ t_container_mode_and_repair() {
   wait_port "http://$ip/" || fail "restarted container unreachable after the bridge was recreated"
   ok rm -f base
   gone "$id"
+}
+
+t_removed_store() {
+  # A store deleted by hand (rm -rf, no prune) leaves its bridge and rule table; a prune of
+  # any other store removes them, and leaves live stores' alone.
+  local groot=$W/gone grun=$RUN/gone
+  "$BERTH" --root "$groot" --runroot "$grun" network ls >/dev/null || fail "network ls in a second store"
+  local gbr; gbr=$("$BERTH" --root "$groot" --runroot "$grun" network inspect \
+    -f '{{index .Options "com.docker.network.bridge.name"}}' bridge) || fail "inspect in the second store"
+  local gtable=berth_${gbr#berth}
+  ip link show "$gbr" >/dev/null 2>&1 || fail "bridge $gbr of the second store missing"
+  contains "bridge alias" "$(ip -d link show "$gbr")" "alias berth store $groot"
+  BRIDGES=$(bridge_of bridge)
+  ok network prune -f
+  ip link show "$gbr" >/dev/null 2>&1 || fail "prune removed bridge $gbr of a live store"
+  nft list table inet "$gtable" >/dev/null 2>&1 || fail "prune removed table $gtable of a live store"
+  rm -rf -- "$groot" "$grun"
+  ok network prune -f
+  ! ip link show "$gbr" >/dev/null 2>&1 || fail "bridge $gbr of a removed store left after prune"
+  ! nft list table inet "$gtable" >/dev/null 2>&1 || fail "table $gtable of a removed store left after prune"
 }
 
 declare -F "t_$NAME" >/dev/null || fail "no test t_$NAME"

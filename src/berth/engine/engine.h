@@ -241,6 +241,10 @@ class Engine {
   std::string StoreTag() const;
   std::string FirewallTable() const;
   std::string DefaultBridgeName() const;
+  // Every bridge a store makes carries "berth store ROOT" as its alias. A store removed by
+  // hand (rm -rf of a scratch root) leaves its bridges and rule table behind; prune removes
+  // those of roots that no longer exist. Returns how many bridges went.
+  Result<int> RemoveOrphanedNetworks();
   // Removes a network's kernel state, DNS server and record (no container may use it).
   Status DeleteNetwork(const NetworkRecord& n);
   std::string NetworkRunDir(const NetworkRecord& n) const;  // RUNROOT/networks/<id>

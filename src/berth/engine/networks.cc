@@ -96,20 +96,50 @@ class HostNetworkLock {
   UniqueFd fd_;
 };
 
-}  // namespace
-
-std::string Engine::StoreTag() const {
-  if (options_.root == "/var/lib/berth") return "";
+std::string StoreTagOf(const std::string& root) {
+  if (root == "/var/lib/berth") return "";
   uint64_t h = 1469598103934665603ull;  // FNV-1a of the root path
-  for (unsigned char ch : options_.root) h = (h ^ ch) * 1099511628211ull;
+  for (unsigned char ch : root) h = (h ^ ch) * 1099511628211ull;
   char buf[17];
   std::snprintf(buf, sizeof buf, "%08llx", static_cast<unsigned long long>(h & 0xffffffffu));
   return buf;
 }
 
-std::string Engine::FirewallTable() const {
-  std::string tag = StoreTag();
+std::string FirewallTableOf(const std::string& root) {
+  std::string tag = StoreTagOf(root);
   return tag.empty() ? "berth" : StrCat("berth_", tag);
+}
+
+constexpr std::string_view kBridgeAliasPrefix = "berth store ";
+
+}  // namespace
+
+std::string Engine::StoreTag() const { return StoreTagOf(options_.root); }
+
+std::string Engine::FirewallTable() const { return FirewallTableOf(options_.root); }
+
+Result<int> Engine::RemoveOrphanedNetworks() {
+  BERTH_ASSIGN_OR_RETURN(net::Links links, net::Links::Open());
+  BERTH_ASSIGN_OR_RETURN(std::vector<net::BridgeInfo> bridges, links.Bridges());
+  std::set<std::string> tables;
+  int removed = 0;
+  for (const auto& b : bridges) {
+    if (!b.alias.starts_with(kBridgeAliasPrefix)) continue;
+    std::string root = b.alias.substr(kBridgeAliasPrefix.size());
+    // Only an absolute root that is gone: a store being made has its directory first.
+    if (!root.starts_with("/") || root == options_.root || PathExists(root)) continue;
+    BERTH_TRY_CTX(links.Delete(b.name), StrCat("remove bridge ", b.name, " of removed store ", root));
+    tables.insert(FirewallTableOf(root));
+    ++removed;
+  }
+  for (const auto& table : tables) {
+    net::FirewallState empty;
+    empty.table = table;
+    BERTH_ASSIGN_OR_RETURN(std::string script, net::FirewallScript(empty));
+    BERTH_TRY_CTX(net::ApplyFirewallScript(options_.nft_helper, script),
+                  StrCat("remove nftables table ", table, " of a removed store"));
+  }
+  return removed;
 }
 
 std::string Engine::DefaultBridgeName() const {
@@ -301,6 +331,9 @@ Status Engine::EnsureNetworkUp(const NetworkRecord& n) {
   net::BridgeConfig b;
   b.name = n.bridge;
   b.mtu = n.mtu;
+  if (options_.root.size() + kBridgeAliasPrefix.size() < 256) {
+    b.alias = StrCat(kBridgeAliasPrefix, options_.root);
+  }
   for (const auto& s : n.subnets) b.gateways.push_back({s.gateway, s.subnet.len});
   BERTH_TRY_CTX(links.EnsureBridge(b), StrCat("network ", n.name));
   BERTH_TRY_CTX(net::EnableForwarding(n.bridge, n.ipv6), StrCat("network ", n.name));
@@ -388,6 +421,7 @@ Result<std::vector<std::string>> Engine::PruneNetworks() {
     BERTH_TRY(DeleteNetwork(n));
     if (n.name != kDefaultNetwork) removed.push_back(n.name);
   }
+  BERTH_TRY(RemoveOrphanedNetworks());
   return removed;
 }
 

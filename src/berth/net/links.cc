@@ -31,6 +31,9 @@ struct RoutePut {
 struct NlAddrPut {
   void operator()(nl_addr* a) const { nl_addr_put(a); }
 };
+struct CacheFree {
+  void operator()(nl_cache* c) const { nl_cache_free(c); }
+};
 struct MsgFree {
   void operator()(nl_msg* m) const { nlmsg_free(m); }
 };
@@ -269,6 +272,38 @@ struct Links::Impl {
     nla_nest_end(msg.get(), info);
     return SendAndAck(msg.get());
   }
+
+  // The kernel takes IFLA_IFALIAS only on a change, not with a link's creation.
+  int SetAlias(const std::string& name, const std::string& alias) {
+    MsgPtr msg(nlmsg_alloc_simple(RTM_NEWLINK, 0));
+    if (!msg) return -NLE_NOMEM;
+    ifinfomsg ifi{};
+    ifi.ifi_family = AF_UNSPEC;
+    if (nlmsg_append(msg.get(), &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0) return -NLE_MSGSIZE;
+    if (nla_put_string(msg.get(), IFLA_IFNAME, name.c_str()) < 0) return -NLE_MSGSIZE;
+    if (nla_put_string(msg.get(), IFLA_IFALIAS, alias.c_str()) < 0) return -NLE_MSGSIZE;
+    return SendAndAck(msg.get());
+  }
+
+  // Hairpin mode on a bridge port: a frame may leave by the port it came in by. Without it
+  // a container's packet to its own published port on the host's address, DNATed back to
+  // it, would be dropped by the bridge. Sent as slave data of an existing port: the kernel
+  // does not take it with the port's creation.
+  int SetHairpin(const std::string& port) {
+    MsgPtr msg(nlmsg_alloc_simple(RTM_NEWLINK, 0));
+    if (!msg) return -NLE_NOMEM;
+    ifinfomsg ifi{};
+    ifi.ifi_family = AF_UNSPEC;
+    if (nlmsg_append(msg.get(), &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0) return -NLE_MSGSIZE;
+    if (nla_put_string(msg.get(), IFLA_IFNAME, port.c_str()) < 0) return -NLE_MSGSIZE;
+    nlattr* info = nla_nest_start(msg.get(), IFLA_LINKINFO);
+    if (!info) return -NLE_MSGSIZE;
+    nlattr* data = nla_nest_start(msg.get(), IFLA_INFO_SLAVE_DATA);
+    if (!data || nla_put_u8(msg.get(), IFLA_BRPORT_MODE, 1) < 0) return -NLE_MSGSIZE;
+    nla_nest_end(msg.get(), data);
+    nla_nest_end(msg.get(), info);
+    return SendAndAck(msg.get());
+  }
 };
 
 Result<Links> Links::Open() {
@@ -336,6 +371,11 @@ Status Links::EnsureBridge(const BridgeConfig& b) {
                 StrCat(what, ": a link named ", Quote(b.name), " exists and is not a bridge (",
                        type ? type : "no type", ")"));
   }
+  const char* alias = rtnl_link_get_ifalias(link.get());
+  if (!b.alias.empty() && b.alias != (alias ? alias : "")) {
+    err = impl_->SetAlias(b.name, b.alias);
+    if (err < 0) return Unexpected(impl_->NlFail(err, "set its alias").Wrap(what));
+  }
   int ifindex = rtnl_link_get_ifindex(link.get());
   bool up = rtnl_link_get_flags(link.get()) & IFF_UP;
   bool mtu_ok = b.mtu <= 0 || rtnl_link_get_mtu(link.get()) == static_cast<unsigned>(b.mtu);
@@ -384,7 +424,31 @@ Status Links::CreateVeth(const VethConfig& v) {
   // One RTM_NEWLINK: both ends, the peer's namespace, the master and IFF_UP.
   int err = rtnl_link_add(impl_->sk, host.get(), NLM_F_CREATE | NLM_F_EXCL);
   if (err < 0) return Unexpected(impl_->NlFail(err, what));
+  err = impl_->SetHairpin(v.host_name);
+  if (err < 0) {
+    Status st = Unexpected(impl_->NlFail(err, "set hairpin mode").Wrap(what));
+    (void)Delete(v.host_name);
+    return st;
+  }
   return Ok();
+}
+
+Result<std::vector<BridgeInfo>> Links::Bridges() {
+  nl_cache* raw = nullptr;
+  impl_->Clear();
+  int err = rtnl_link_alloc_cache(impl_->sk, AF_UNSPEC, &raw);
+  if (err < 0) return Unexpected(impl_->NlFail(err, "list links"));
+  std::unique_ptr<nl_cache, CacheFree> cache(raw);
+  std::vector<BridgeInfo> out;
+  for (nl_object* o = nl_cache_get_first(raw); o; o = nl_cache_get_next(o)) {
+    auto* link = reinterpret_cast<rtnl_link*>(o);
+    const char* type = rtnl_link_get_type(link);
+    if (!type || std::strcmp(type, "bridge") != 0) continue;
+    const char* name = rtnl_link_get_name(link);
+    const char* alias = rtnl_link_get_ifalias(link);
+    out.push_back({name ? name : "", alias ? alias : ""});
+  }
+  return out;
 }
 
 Status Links::Delete(const std::string& name) {

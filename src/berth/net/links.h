@@ -21,6 +21,14 @@ struct BridgeConfig {
   // Gateway addresses with their prefix length ("10.77.0.1/24"); may be empty (internal
   // networks still get them: the DNS server listens there).
   std::vector<Prefix> gateways;      // Prefix.addr = the gateway address itself, len = subnet's
+  // The link's alias (IFLA_IFALIAS, at most 255 bytes), set when the bridge is made: berth
+  // writes its store there, so a store removed by hand can be told from a live one.
+  std::string alias;
+};
+
+struct BridgeInfo {
+  std::string name;
+  std::string alias;
 };
 
 struct VethConfig {
@@ -45,7 +53,10 @@ class Links {
   // Creates the bridge (or keeps the existing one), sets its MTU and addresses (adding
   // missing ones), brings it up. Idempotent: the next command repairs a half-made bridge.
   Status EnsureBridge(const BridgeConfig& b);
-  // A veth pair: `host_name` on this namespace's side, enslaved to `bridge` and up; the peer
+  // Every bridge in this namespace, with its alias.
+  Result<std::vector<BridgeInfo>> Bridges();
+  // A veth pair: `host_name` on this namespace's side, enslaved to `bridge` and up, in
+  // hairpin mode (a container reaches its own published ports through the host); the peer
   // created directly inside `peer_netns_fd` as `peer_name` (down; configure it with
   // ConfigureInterface from inside that namespace).
   Status CreateVeth(const VethConfig& v);
