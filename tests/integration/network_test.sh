@@ -309,6 +309,22 @@ t_connect_disconnect() {
   BRIDGES="$(bridge_of n1) $(bridge_of n2)"
   web peer2 --network n2
   local p2; p2=$(ip_of peer2 n2)
+  # Repeated --network: one interface per network, eth0 on the first.
+  ok run -d --name multi --network n1 --network n2 --network-alias both $IMG sleep 60
+  ok exec multi sh -c "ip -o -4 addr show eth0; ip -o -4 addr show eth1; timeout 3 wget -q -O- http://$p2/"
+  contains "repeated --network: eth0 on n1" "$OUT" "eth0    inet $(ip_of multi n1)/"
+  contains "repeated --network: eth1 on n2" "$OUT" "eth1    inet $(ip_of multi n2)/"
+  contains "repeated --network: traffic on the second" "$OUT" "hello from peer2"
+  ok exec peer2 nslookup both
+  contains "alias on the second network" "$OUT" "$(ip_of multi n2)"
+  ok ps --filter name=multi --format '{{.Networks}}'
+  expect "ps shows both networks" "$OUT" "n1,n2"
+  local mid; mid=$(cid multi); ok rm -f multi; gone "$mid"
+  bad "given twice" run --rm --network n1 --network n1 $IMG true
+  bad "cannot join other networks" run --rm --network none --network n1 $IMG true
+  bad "cannot be combined" run --rm --network n1 --network host $IMG true
+  ok ps -aq
+  expect "failed creates leave no container (peer2 only)" "$(wc -l <<<"$OUT")" 1
   ok run -d --name roam --network n1 $IMG sleep 60
   ok exec roam sh -c "timeout 2 wget -q -O- http://$p2/ || echo unreachable"
   contains "before connect" "$OUT" unreachable
@@ -322,8 +338,22 @@ t_connect_disconnect() {
   ok network disconnect n2 roam
   ok exec roam sh -c "ip -o link | grep -c eth1 || true"
   expect "disconnect removes eth1" "$OUT" 0
+  # Concurrent connects get distinct interfaces; a connect to a stopped container takes
+  # effect at its next start.
+  ok network create n3
+  ok network create n4
+  BRIDGES="$BRIDGES $(bridge_of n3) $(bridge_of n4)"
+  b network connect n3 roam & b network connect n4 roam & wait
+  ok exec roam sh -c "ip -o link | grep -oE 'eth[0-9]+' | sort | tr '\n' ' '"
+  expect "concurrent connects" "$OUT" "eth0 eth1 eth2 "
+  ok stop -t 0 roam
+  ok network connect n2 roam
+  ok start roam
+  ok exec roam sh -c "ip -o link | grep -oE 'eth[0-9]+' | sort | tr '\n' ' '; timeout 3 wget -q -O- http://$p2/"
+  contains "connect while stopped: interfaces at start" "$OUT" "eth0 eth1 eth2 eth3 "
+  contains "connect while stopped: traffic" "$OUT" "hello from peer2"
   ok rm -f roam peer2
-  ok network rm n1 n2
+  ok network rm n1 n2 n3 n4
 }
 
 t_container_mode_and_repair() {

@@ -59,12 +59,7 @@ Json RecordToJson(const ContainerRecord& c) {
   Json nets = Json::array();
   for (const auto& a : c.networks) nets.push_back(AttachmentToJson(a));
   j["networks"] = std::move(nets);
-  Json ports = Json::array();
-  for (const auto& p : c.ports) {
-    ports.push_back({{"host_ip", p.host_ip}, {"host_port", p.host_port},
-                     {"container_port", p.container_port}, {"protocol", p.protocol}});
-  }
-  j["ports"] = std::move(ports);
+  j["ports"] = ToJson(c.ports);
   return j;
 }
 
@@ -105,14 +100,7 @@ Result<ContainerRecord> RecordFromJson(const Json& j) {
       BERTH_ASSIGN_OR_RETURN(NetworkAttachment att, AttachmentFromJson(a));
       c.networks.push_back(std::move(att));
     }
-    for (const auto& p : j.value("ports", Json::array())) {
-      PortMapping m;
-      m.host_ip = p.value("host_ip", "");
-      m.host_port = p.value("host_port", uint16_t{0});
-      m.container_port = p.value("container_port", uint16_t{0});
-      m.protocol = p.value("protocol", "tcp");
-      c.ports.push_back(m);
-    }
+    BERTH_ASSIGN_OR_RETURN(c.ports, PortMappingsFromJson(j, "ports", "container record: "));
     return c;
   } catch (const Json::exception& e) {
     return InvalidArgument(StrCat("container record: ", e.what()));

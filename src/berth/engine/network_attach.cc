@@ -51,6 +51,15 @@ class FileLock {
   UniqueFd fd_;
 };
 
+// Connect, disconnect and a start's link setup in one store take turns: each reads a
+// container's attachments and acts on them, so a connect racing a start could otherwise
+// record an interface the started container never gets, and two connects could pick the
+// same interface name. (Teardown needs no turn: it removes the whole namespace.)
+Result<FileLock> TakeAttachLock(const std::string& runroot) {
+  BERTH_TRY(MkdirAll(runroot + "/networks", 0700));
+  return FileLock::Take(runroot + "/networks/attach.lock");
+}
+
 std::string MacString(const std::array<uint8_t, 6>& m) {
   char buf[18];
   std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
@@ -163,6 +172,10 @@ Status Engine::AttachNetworksAtCreate(ContainerRecord& c) {
   const RunConfig& rc = c.config;
   bool bridge_mode = rc.network != "none" && rc.network != "host" && !rc.network.starts_with("container:");
   if (!bridge_mode) {
+    if (!rc.more_networks.empty()) {
+      return InvalidArgument(StrCat("--network ", rc.more_networks.front(), ": a container with --network ",
+                                    rc.network, " cannot join other networks"));
+    }
     if (!rc.ports.empty() || rc.publish_all) {
       return InvalidArgument(StrCat("-p/-P: ports cannot be published with --network ", rc.network));
     }
@@ -184,6 +197,28 @@ Status Engine::AttachNetworksAtCreate(ContainerRecord& c) {
   BERTH_ASSIGN_OR_RETURN(NetworkAttachment a,
                          LeaseAttachment(n, c, "eth0", {rc.ip, rc.ip6, rc.network_aliases}));
   c.networks = {a};
+  for (const auto& name : rc.more_networks) {
+    if (name == "none" || name == "host" || name.starts_with("container:")) {
+      return InvalidArgument(StrCat("--network ", name, ": cannot be combined with other networks"));
+    }
+    NetworkRecord more;
+    if (name == kDefaultNetwork) {
+      BERTH_ASSIGN_OR_RETURN(more, DefaultNetwork());
+    } else {
+      BERTH_ASSIGN_OR_RETURN_CTX(more, networks_->Find(name), "--network");
+    }
+    for (const auto& joined : c.networks) {
+      if (joined.network_id == more.id) {
+        return InvalidArgument(StrCat("--network ", name, ": given twice"));
+      }
+    }
+    // Aliases are names on user-defined networks; the default network has none.
+    ConnectOptions o;
+    if (more.name != kDefaultNetwork) o.aliases = rc.network_aliases;
+    BERTH_ASSIGN_OR_RETURN(NetworkAttachment extra,
+                           LeaseAttachment(more, c, StrCat("eth", static_cast<uint64_t>(c.networks.size())), o));
+    c.networks.push_back(std::move(extra));
+  }
 
   // Published ports: -p as given, -P adds every EXPOSEd port; host port 0 = a free one.
   std::vector<PortMapping> ports = rc.ports;
@@ -295,11 +330,15 @@ Status Engine::SetUpAttachment(const ContainerRecord& c, const NetworkAttachment
   });
 }
 
-Status Engine::SetUpNetworks(const ContainerRecord& c) {
-  const std::string& mode = c.config.network;
+Status Engine::SetUpNetworks(const ContainerRecord& launched) {
+  const std::string& mode = launched.config.network;
   // Bridge mode: the spec names the netns file, so it exists even with every network
   // disconnected (then the container has only `lo`, as docker's).
   if (mode == "none" || mode == "host" || mode.starts_with("container:")) return Ok();
+  BERTH_ASSIGN_OR_RETURN(FileLock turn, TakeAttachLock(options_.runroot));
+  // The attachments as they are now: a connect or disconnect may have come in between.
+  BERTH_ASSIGN_OR_RETURN(std::optional<ContainerRecord> fresh, containers_->FindById(launched.id));
+  const ContainerRecord& c = fresh ? *fresh : launched;
   std::string path = NetnsPath(c.id);
   if (PathExists(path)) BERTH_TRY(TearDownNetworks(c));  // left by a crash
   BERTH_TRY(MkdirAll(options_.runroot + "/netns", 0755));
@@ -572,6 +611,7 @@ Result<std::string> Engine::ResolvConf(const ContainerRecord& c) {
 Status Engine::ConnectNetwork(const std::string& network, const std::string& container,
                               const ConnectOptions& o) {
   BERTH_ASSIGN_OR_RETURN(NetworkRecord n, GetNetwork(network));
+  BERTH_ASSIGN_OR_RETURN(FileLock turn, TakeAttachLock(options_.runroot));
   BERTH_ASSIGN_OR_RETURN(ContainerRecord c, Get(container));
   if (c.config.network == "host" || c.config.network == "none" || c.config.network.starts_with("container:")) {
     return Fail(ErrorCode::kFailedPrecondition,
@@ -614,6 +654,7 @@ Status Engine::ConnectNetwork(const std::string& network, const std::string& con
 }
 
 Status Engine::DisconnectNetwork(const std::string& network, const std::string& container, bool force) {
+  BERTH_ASSIGN_OR_RETURN(FileLock turn, TakeAttachLock(options_.runroot));
   BERTH_ASSIGN_OR_RETURN(ContainerRecord c, containers_->Find(container));
   auto found = networks_->Find(network);
   NetworkRecord n;

@@ -110,6 +110,30 @@ Status GetList(const Json& j, std::string_view key, std::vector<T>& out, std::st
 
 }  // namespace
 
+Json ToJson(const std::vector<PortMapping>& ports) {
+  Json out = Json::array();
+  for (const auto& p : ports) {
+    out.push_back({{"host_ip", p.host_ip}, {"host_port", p.host_port},
+                   {"container_port", p.container_port}, {"protocol", p.protocol}});
+  }
+  return out;
+}
+
+Result<std::vector<PortMapping>> PortMappingsFromJson(const Json& j, std::string_view key,
+                                                      std::string_view where) {
+  std::vector<PortMapping> out;
+  BERTH_TRY(GetList(j, key, out, where,
+                    [](const Json& d, const std::string& dw) -> Result<PortMapping> {
+                      PortMapping p;
+                      BERTH_TRY(Get(d, "host_ip", p.host_ip, dw));
+                      BERTH_TRY(Get(d, "host_port", p.host_port, dw));
+                      BERTH_TRY(Get(d, "container_port", p.container_port, dw));
+                      BERTH_TRY(Get(d, "protocol", p.protocol, dw));
+                      return p;
+                    }));
+  return out;
+}
+
 Json ToJson(const RunConfig& c) {
   Json j = Json::object();
   j["image"] = c.image;
@@ -128,15 +152,11 @@ Json ToJson(const RunConfig& c) {
   j["privileged"] = c.privileged;
   j["init"] = c.init;
   j["network"] = c.network;
+  j["more_networks"] = c.more_networks;
   j["ip"] = c.ip;
   j["ip6"] = c.ip6;
   j["network_aliases"] = c.network_aliases;
-  Json ports = Json::array();
-  for (const auto& p : c.ports) {
-    ports.push_back({{"host_ip", p.host_ip}, {"host_port", p.host_port},
-                     {"container_port", p.container_port}, {"protocol", p.protocol}});
-  }
-  j["ports"] = std::move(ports);
+  j["ports"] = ToJson(c.ports);
   j["publish_all"] = c.publish_all;
   j["dns"] = c.dns;
   j["dns_search"] = c.dns_search;
@@ -206,18 +226,11 @@ Result<RunConfig> RunConfigFromJson(const Json& j) {
   BERTH_TRY(Get(j, "privileged", c.privileged, w));
   BERTH_TRY(Get(j, "init", c.init, w));
   BERTH_TRY(Get(j, "network", c.network, w));
+  BERTH_TRY(Get(j, "more_networks", c.more_networks, w));
   BERTH_TRY(Get(j, "ip", c.ip, w));
   BERTH_TRY(Get(j, "ip6", c.ip6, w));
   BERTH_TRY(Get(j, "network_aliases", c.network_aliases, w));
-  BERTH_TRY(GetList(j, "ports", c.ports, w,
-                    [](const Json& d, const std::string& dw) -> Result<PortMapping> {
-                      PortMapping p;
-                      BERTH_TRY(Get(d, "host_ip", p.host_ip, dw));
-                      BERTH_TRY(Get(d, "host_port", p.host_port, dw));
-                      BERTH_TRY(Get(d, "container_port", p.container_port, dw));
-                      BERTH_TRY(Get(d, "protocol", p.protocol, dw));
-                      return p;
-                    }));
+  BERTH_ASSIGN_OR_RETURN(c.ports, PortMappingsFromJson(j, "ports", w));
   BERTH_TRY(Get(j, "publish_all", c.publish_all, w));
   BERTH_TRY(Get(j, "dns", c.dns, w));
   BERTH_TRY(Get(j, "dns_search", c.dns_search, w));

@@ -86,6 +86,9 @@ struct RunConfig {
   // container:NAME_OR_ID (join that container's network namespace). The CLI's default is
   // `bridge`, as docker's; an engine caller that says nothing gets no network.
   std::string network = "none";
+  // Further --network flags: more bridge networks, joined as eth1, eth2, ... (as docker's
+  // repeated --network); --ip/--ip6 apply to the first network only.
+  std::vector<std::string> more_networks;
   std::string ip, ip6;                           // --ip, --ip6 (on `network`)
   std::vector<std::string> network_aliases;      // --network-alias
   std::vector<PortMapping> ports;                // -p
@@ -125,6 +128,10 @@ struct RunConfig {
 
 Json ToJson(const RunConfig& c);
 Result<RunConfig> RunConfigFromJson(const Json& j);
+// Published ports as stored in a run config (as asked) and in a container record (as given).
+Json ToJson(const std::vector<PortMapping>& ports);
+Result<std::vector<PortMapping>> PortMappingsFromJson(const Json& j, std::string_view key,
+                                                      std::string_view where);
 
 // Flag value parsers shared by the CLI and tests; errors name the flag and value.
 Result<int64_t> ParseBytes(std::string_view text, std::string_view flag);  // "512m", "1g", "100k", "1024"

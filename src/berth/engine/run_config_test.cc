@@ -25,7 +25,14 @@ RunConfig FullConfig() {
   c.user = "1000:1000";
   c.hostname = "h";
   c.interactive = c.tty = c.detach = c.auto_remove = c.read_only = c.privileged = c.init = true;
-  c.network = "host";
+  c.network = "front";
+  c.more_networks = {"back", "bridge"};
+  c.ip = "10.1.2.3";
+  c.network_aliases = {"api"};
+  c.ports = {{"127.0.0.1", 8080, 80, "tcp"}, {"", 0, 53, "udp"}};
+  c.publish_all = true;
+  c.dns = {"10.9.9.9"};
+  c.add_hosts = {"db:10.1.2.4"};
   VolumeMount v;
   v.kind = VolumeMount::Kind::kTmpfs;
   v.target = "/t";

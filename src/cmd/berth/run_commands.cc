@@ -17,7 +17,7 @@ namespace {
 struct RunFlags {
   bool detach = false, interactive = false, tty = false, rm = false, read_only = false,
        privileged = false, init = false, no_healthcheck = false, publish_all = false;
-  std::string name, workdir, user, hostname, network = "bridge", stop_signal, restart = "no",
+  std::string name, workdir, user, hostname, stop_signal, restart = "no",
                                              cpuset_cpus, cpuset_mems, pull = "missing", cidfile,
                                              detach_keys;
   std::optional<std::string> entrypoint, memory, memory_swap, memory_reservation, cpus, health_cmd,
@@ -27,7 +27,7 @@ struct RunFlags {
   std::optional<int> oom_score_adj, stop_timeout, health_retries;
   std::vector<std::string> env, env_file, volumes, mounts, tmpfs, cap_add, cap_drop, security_opt,
       devices, device_cgroup_rules, ulimits, sysctls, labels, label_files, log_opts, group_add,
-      publish, network_aliases, dns, dns_search, dns_options, add_hosts;
+      publish, networks, network_aliases, dns, dns_search, dns_options, add_hosts;
   std::string ip, ip6;
 };
 
@@ -67,9 +67,9 @@ void AddRunFlags(CLI::App* sub, RunFlags& f) {
   AddMulti(sub, "--ulimit", f.ulimits, "ulimit NAME=SOFT[:HARD]");
   AddMulti(sub, "--sysctl", f.sysctls, "namespaced kernel parameter NAME=VALUE");
   sub->add_option("-h,--hostname", f.hostname, "container host name");
-  sub->add_option("--network,--net", f.network,
-                  "network: bridge, a network's name, none, host or container:NAME")
-      ->capture_default_str();
+  AddMulti(sub, "--network,--net", f.networks,
+           "network: bridge (default), a network's name, none, host or container:NAME; "
+           "repeat to join more bridge networks (eth1, eth2, ...)");
   sub->add_option("--ip", f.ip, "IPv4 address on the network (user-defined networks)");
   sub->add_option("--ip6", f.ip6, "IPv6 address on the network");
   AddMulti(sub, "--network-alias,--net-alias", f.network_aliases, "another name on the network");
@@ -114,8 +114,15 @@ Result<engine::RunConfig> BuildConfig(const RunFlags& f, const std::vector<std::
   }
   c.image = rest[0];
   c.cmd.assign(rest.begin() + 1, rest.end());
-  c.network = f.network.empty() ? "bridge" : f.network;
-  if (c.network == "default") c.network = "bridge";
+  c.network = "bridge";
+  for (size_t i = 0; i < f.networks.size(); ++i) {
+    std::string n = f.networks[i].empty() || f.networks[i] == "default" ? "bridge" : f.networks[i];
+    if (i == 0) {
+      c.network = n;
+    } else {
+      c.more_networks.push_back(n);
+    }
+  }
   for (const auto& p : f.publish) {
     BERTH_ASSIGN_OR_RETURN(std::vector<engine::PortMapping> ports, engine::ParsePublishFlag(p));
     c.ports.insert(c.ports.end(), ports.begin(), ports.end());

@@ -124,7 +124,9 @@ Json PsRow(const engine::ContainerRecord& c, bool no_trunc, int64_t now_ns) {
   row["Names"] = c.name;
   row["Labels"] = LabelsString(labels);
   row["Mounts"] = Join(mounts, ",");
-  row["Networks"] = c.config.network;
+  std::vector<std::string> networks;
+  for (const auto& a : c.networks) networks.push_back(a.network);
+  row["Networks"] = networks.empty() ? c.config.network : Join(networks, ",");
   row["LocalVolumes"] = std::to_string(mounts.size());
   return row;
 }
