@@ -117,6 +117,12 @@ t_exit_codes() {
   run_cmd b run --rm $IMG no-such-command;           expect_eq "missing command" "$RC" 127
   expect_contains "missing command message" "$ERR" "no-such-command"
   run_cmd b run --rm $IMG /etc/passwd;               expect_eq "not executable" "$RC" 126
+  # A program that a bind mount provides is not looked for in the image.
+  run_cmd b run --rm -v /bin/busybox:/opt/tools/sh:ro $IMG /opt/tools/sh -c "echo mounted"
+  expect_eq "program from a bind mount" "$RC" 0
+  expect_contains "program from a bind mount output" "$OUT" "mounted"
+  run_cmd b run --rm -v "$WORK:/opt/w" $IMG /opt/w/nothing
+  expect_eq "missing program under a bind mount" "$RC" 127
   run_cmd b run --rm no-such-image:1 true;           expect_eq "unknown image" "$RC" 125
   expect_contains "unknown image message" "$ERR" "no-such-image"
   run_cmd b run --rm --memory 12x $IMG true;         expect_eq "bad flag value" "$RC" 125

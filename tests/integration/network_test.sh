@@ -74,6 +74,9 @@ cid() { ok inspect -f '{{.Id}}' "$1"; echo "$OUT"; }
 # A container's kernel side must be gone: its veth links and netns file.
 gone() {  # gone ID
   local short=${1:0:10}
+  # The kernel removes a namespace's veths in a worker after its last user: give it 3 s
+  # under load (at once on an idle machine).
+  for _ in $(seq 30); do ip -o link show | grep -q "veth$short" || break; sleep 0.1; done
   ! ip -o link show | grep -q "veth$short" || fail "veth of $1 left: $(ip -o link show | grep "veth$short")"
   [ ! -e "$RUN/netns/$1" ] || fail "netns file of $1 left"
 }
@@ -381,6 +384,29 @@ t_container_mode_and_repair() {
   gone "$id"
 }
 
+t_restart_failure() {
+  # A restart whose network setup fails (its bridge replaced by a veth) ends the container with the reason on record,
+  # instead of leaving it "restarting".
+  ok network create -o com.docker.network.bridge.name=berthrf0 rf
+  BRIDGES=berthrf0
+  ok run -d --name flap --restart always --network rf $IMG sh -c 'sleep 1; exit 1'
+  local id; id=$(cid flap)
+  ip link del berthrf0 && ip link add berthrf0 type veth peer name berthrf1 || fail "replace the bridge by a veth"
+  local st=""
+  for _ in $(seq 60); do
+    ok inspect -f '{{.State.Status}} {{.State.Error}}' flap; st=$OUT
+    [[ $st == exited* ]] && break
+    sleep 0.1
+  done
+  ip link del berthrf0
+  contains "failed restart: state" "$st" "exited"
+  contains "failed restart: error" "$st" "restart: "
+  ! pgrep -f "berth-monitor --id $id" >/dev/null || fail "monitor of flap left after a failed restart"
+  gone "$id"
+  ok rm -f flap
+  ok network rm rf
+}
+
 t_removed_store() {
   # A store deleted by hand (rm -rf, no prune) leaves its bridge and rule table; a prune of
   # any other store removes them, and leaves live stores' alone.
@@ -391,6 +417,17 @@ t_removed_store() {
   local gtable=berth_${gbr#berth}
   ip link show "$gbr" >/dev/null 2>&1 || fail "bridge $gbr of the second store missing"
   contains "bridge alias" "$(ip -d link show "$gbr")" "alias berth store $groot"
+  # Automatic IPv6 subnets of two stores do not overlap (the other's shows as a host route).
+  ok network create --ipv6 v6a
+  "$BERTH" --root "$groot" --runroot "$grun" network create --ipv6 v6b >/dev/null || fail "create v6b"
+  local gv6br; gv6br=$("$BERTH" --root "$groot" --runroot "$grun" network inspect \
+    -f '{{index .Options "com.docker.network.bridge.name"}}' v6b)
+  local s6a s6b
+  ok network inspect -f '{{json .IPAM.Config}}' v6a; s6a=$(jq -r '.[] | select(.Subnet | contains(":")) | .Subnet' <<<"$OUT")
+  s6b=$("$BERTH" --root "$groot" --runroot "$grun" network inspect -f '{{json .IPAM.Config}}' v6b |
+        jq -r '.[] | select(.Subnet | contains(":")) | .Subnet')
+  [ -n "$s6a" ] && [ -n "$s6b" ] && [ "$s6a" != "$s6b" ] || fail "IPv6 subnets of two stores: $s6a and $s6b"
+  ok network rm v6a
   BRIDGES=$(bridge_of bridge)
   ok network prune -f
   ip link show "$gbr" >/dev/null 2>&1 || fail "prune removed bridge $gbr of a live store"
@@ -398,6 +435,7 @@ t_removed_store() {
   rm -rf -- "$groot" "$grun"
   ok network prune -f
   ! ip link show "$gbr" >/dev/null 2>&1 || fail "bridge $gbr of a removed store left after prune"
+  ! ip link show "$gv6br" >/dev/null 2>&1 || fail "bridge $gv6br (v6b) of a removed store left after prune"
   ! nft list table inet "$gtable" >/dev/null 2>&1 || fail "table $gtable of a removed store left after prune"
 }
 

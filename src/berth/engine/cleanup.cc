@@ -86,8 +86,22 @@ Status Engine::CleanupAfterExit(const std::string& id) {
       }));
       return Ok();
     }
-    BERTH_TRY(EnsureMounted(*now));
-    BERTH_TRY(LaunchMonitor(*now, /*in_place=*/true));  // does not return on success
+    Status relaunched = EnsureMounted(*now);
+    if (relaunched) {
+      auto launched = LaunchMonitor(*now, /*in_place=*/true);  // does not return on success
+      if (!launched) relaunched = Unexpected(launched.error());
+    }
+    if (!relaunched) {
+      // The restart failed before the container ran (a network removed meanwhile, say): the
+      // record says so, instead of "restarting" for ever.
+      (void)containers_->Update(id, [&](ContainerRecord& r) -> Status {
+        r.state = State::kExited;
+        r.monitor_pid = 0;
+        r.error = StrCat("restart: ", relaunched.error().message());
+        return Ok();
+      });
+      return relaunched;
+    }
     return Ok();
   }
   if (c.config.auto_remove) BERTH_TRY(Destroy(c, true));

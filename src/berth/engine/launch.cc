@@ -47,13 +47,27 @@ Result<pid_t> ReadInitPid(const std::string& run_dir) {
   return static_cast<pid_t>(pid);
 }
 
+// Whether `path` (absolute, in the container) is at or below a mount of the spec: what the
+// rootfs holds there now is not what the container will see.
+bool UnderMount(const std::vector<oci::Mount>& mounts, const std::string& path) {
+  for (const auto& m : mounts) {
+    const std::string& d = m.destination;
+    if (d.empty() || d == "/") continue;
+    if (path == d || (path.starts_with(d) && (d.back() == '/' || path[d.size()] == '/'))) return true;
+  }
+  return false;
+}
+
 // The container's program must exist and be executable in its rootfs: docker's 127 and
-// 126 come from here, before anything starts.
-Status CheckExecutable(const std::string& rootfs, const oci::Process& p) {
+// 126 come from here, before anything starts. A program under a mount (-v /host/bin:/opt/bin)
+// is left to the runtime, which sees the mounts.
+Status CheckExecutable(const std::string& rootfs, const oci::Process& p,
+                       const std::vector<oci::Mount>& mounts) {
   if (p.args.empty()) return InvalidArgument("no command specified");
   const std::string& prog = p.args[0];
   BERTH_ASSIGN_OR_RETURN(UniqueFd root, OpenFile(rootfs, O_PATH | O_DIRECTORY));
   auto check = [&](const std::string& path) -> Result<bool> {
+    if (UnderMount(mounts, path)) return true;
     auto fd = sys::OpenInRoot(root.get(), path, O_PATH);
     if (!fd) return false;
     struct stat st;
@@ -385,7 +399,7 @@ Result<std::optional<int>> Engine::Start(const std::string& name_or_id, bool att
       auto dashdash = std::find(p.args.begin(), p.args.end(), "--");
       if (dashdash != p.args.end()) p.args.erase(p.args.begin(), dashdash + 1);
     }
-    BERTH_TRY(CheckExecutable(rootfs, p));
+    BERTH_TRY(CheckExecutable(rootfs, p, spec.mounts));
   }
   log::Trace("start: checked");
   // The record says "running" while the monitor starts up (it is the monitor's pid that

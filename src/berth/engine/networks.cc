@@ -77,6 +77,40 @@ std::vector<net::Prefix> HostRoutes() {
   return out;
 }
 
+// IPv6 prefixes in use on the host: its routes (/proc/net/ipv6_route: 32 hex digits of
+// destination, its prefix length in hex) and the prefixes of its addresses
+// (/proc/net/if_inet6: address, ifindex, prefix length), which covers a bridge without
+// carrier, whose prefix route the kernel holds back. No default route, no multicast.
+std::vector<net::Prefix> HostPrefixes6() {
+  std::vector<net::Prefix> out;
+  auto scan = [&](const char* file, size_t len_field) {
+    auto text = ReadFile(file);
+    if (!text) return;
+    for (auto line : Split(*text, '\n')) {
+      std::vector<std::string> f;
+      for (auto& word : Split(line, ' ')) {
+        if (!word.empty()) f.push_back(std::move(word));
+      }
+      if (f.size() <= len_field || f[0].size() != 32 || f[len_field].size() != 2) continue;
+      net::Prefix p;
+      p.addr.family = AF_INET6;
+      bool ok = true;
+      for (size_t i = 0; i < 16 && ok; ++i) {
+        std::string byte(f[0].substr(2 * i, 2));
+        char* end = nullptr;
+        p.addr.bytes[i] = static_cast<uint8_t>(std::strtoul(byte.c_str(), &end, 16));
+        ok = end && *end == '\0';
+      }
+      p.len = static_cast<int>(std::strtoul(f[len_field].c_str(), nullptr, 16));
+      if (!ok || p.len == 0 || p.len > 128 || p.addr.bytes[0] == 0xff) continue;
+      out.push_back(p);
+    }
+  };
+  scan("/proc/net/ipv6_route", 1);
+  scan("/proc/net/if_inet6", 2);
+  return out;
+}
+
 // Subnets are chosen by looking at the host's routes, and a route appears only once the
 // bridge has its address: one host-wide lock covers choose-and-create, also across stores.
 class HostNetworkLock {
@@ -247,6 +281,9 @@ Result<NetworkRecord> Engine::CreateNetwork(const NetworkCreateOptions& o) {
   }
   if (n.ipv6 && !has_family(AF_INET6)) {
     BERTH_ASSIGN_OR_RETURN(net::Prefix pool, net::Prefix::Parse(kUserSubnet6Pool, "pool"));
+    // Another store's network with the same /64 shows on the host (the host-wide lock
+    // covers choose-and-create).
+    std::vector<net::Prefix> routes = HostPrefixes6();
     bool found = false;
     for (uint64_t i = 0; i < 65536 && !found; ++i) {
       net::Prefix p = pool;
@@ -254,6 +291,9 @@ Result<NetworkRecord> Engine::CreateNetwork(const NetworkCreateOptions& o) {
       p.addr.bytes[6] = static_cast<uint8_t>(i >> 8);
       p.addr.bytes[7] = static_cast<uint8_t>(i);
       if (!overlap(p).has_value()) continue;
+      bool routed = false;
+      for (const auto& r : routes) routed |= r.Overlaps(p);
+      if (routed) continue;
       n.subnets.push_back({p, p.Nth(1), std::nullopt});
       found = true;
     }

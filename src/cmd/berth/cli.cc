@@ -39,9 +39,16 @@ void Registry::Push(CLI::App* app, std::function<Result<int>()> run, ErrorStyle 
 
 int ExitCodeFor(const Error& e, ErrorStyle style) {
   if (style == ErrorStyle::kPlain) return engine::kExitEngineError;
-  if (e.code() == ErrorCode::kPermissionDenied) return engine::kExitCannotInvoke;
-  if (e.code() == ErrorCode::kNotFound &&
-      e.message().find("executable file not found") != std::string::npos) {
+  const std::string& m = e.message();
+  // The runtime's `exec: "PROG": stat PROG: ...` (a program under a mount, which the engine
+  // leaves to it) reaches us as the monitor's text, without its error code.
+  bool exec_failed = m.find("exec: \"") != std::string::npos;
+  if (e.code() == ErrorCode::kPermissionDenied ||
+      (exec_failed && m.find("ermission denied") != std::string::npos)) {
+    return engine::kExitCannotInvoke;
+  }
+  if (m.find("executable file not found") != std::string::npos ||
+      (exec_failed && m.find("No such file or directory") != std::string::npos)) {
     return engine::kExitNotFound;
   }
   return engine::kExitEngineError;
