@@ -92,20 +92,26 @@ Status Engine::CleanupAfterExit(const std::string& id) {
       if (!launched) relaunched = Unexpected(launched.error());
     }
     if (!relaunched) {
-      // The restart failed before the container ran (a network removed meanwhile, say): the
-      // record says so, instead of "restarting" for ever.
-      (void)containers_->Update(id, [&](ContainerRecord& r) -> Status {
-        r.state = State::kExited;
-        r.monitor_pid = 0;
-        r.error = StrCat("restart: ", relaunched.error().message());
-        return Ok();
-      });
+      EndFailedRestart(*now, relaunched.error());
       return relaunched;
     }
     return Ok();
   }
   if (c.config.auto_remove) BERTH_TRY(Destroy(c, true));
   return Ok();
+}
+
+void Engine::EndFailedRestart(const ContainerRecord& c, const Error& why) {
+  // The record says so, instead of "restarting" for ever; nothing of the attempt stays
+  // (runtime state, network namespace, the snapshot's mount).
+  if (auto st = Teardown(c); !st) log::Warn(StrCat("container ", c.name, ": ", st.error().message()));
+  (void)containers_->Update(c.id, [&](ContainerRecord& r) -> Status {
+    r.state = State::kExited;
+    r.pid = 0;
+    r.monitor_pid = 0;
+    r.error = StrCat("restart: ", why.message());
+    return Ok();
+  });
 }
 
 }  // namespace berth::engine

@@ -203,6 +203,9 @@ class Engine {
   Result<pid_t> LaunchMonitor(const ContainerRecord& c, bool in_place,
                               const oci::Spec* spec = nullptr,
                               const std::function<Status(pid_t)>& meanwhile = nullptr);
+  // A restart in the monitor's process (restart policy) that failed before the container
+  // ran: undoes what it set up and records the container exited, with `why`.
+  void EndFailedRestart(const ContainerRecord& c, const Error& why);
   // Stops the runtime container and unmounts the snapshot; idempotent.
   Status Teardown(const ContainerRecord& c);
   // Unmounts the snapshot of a container that does not run (after cp/diff/export mounted it).
@@ -243,8 +246,9 @@ class Engine {
   std::string DefaultBridgeName() const;
   // Every bridge a store makes carries "berth store ROOT" as its alias. A store removed by
   // hand (rm -rf of a scratch root) leaves its bridges and rule table behind; prune removes
-  // those of roots that no longer exist. Returns how many bridges went.
-  Result<int> RemoveOrphanedNetworks();
+  // those of roots that no longer exist (and have no ports). Best effort: failures are
+  // warnings. Returns how many bridges went.
+  int RemoveOrphanedNetworks();
   // Removes a network's kernel state, DNS server and record (no container may use it).
   Status DeleteNetwork(const NetworkRecord& n);
   std::string NetworkRunDir(const NetworkRecord& n) const;  // RUNROOT/networks/<id>

@@ -143,13 +143,17 @@ Result<UniqueFd> ReceiveFd(int listener) {
 }  // namespace
 
 // The child side of LaunchMonitor: never returns.
+// `on_fail`: an in-place restart has nobody reading `ready_w`, so its failures are recorded
+// through it before the process ends.
 [[noreturn]] static void MonitorChild(Engine& e, const ContainerRecord& c, const oci::Spec* spec,
                                       int ready_w,
-                                      const std::function<Status(pid_t)>& before_exec) {
+                                      const std::function<Status(pid_t)>& before_exec,
+                                      const std::function<void(const Error&)>& on_fail = nullptr) {
   auto die = [&](const Error& err) {
     std::string msg = err.message();
     if (msg.empty()) msg = "monitor launch failed";
     (void)!::write(ready_w, msg.data(), msg.size());
+    if (on_fail) on_fail(err);
     ::_exit(125);
   };
   std::string run = e.RunDir(c.id);
@@ -283,7 +287,7 @@ Result<pid_t> Engine::LaunchMonitor(const ContainerRecord& c, bool in_place,
         return Ok();
       }));
       return runtime::Start(RuntimeOptions(), c.id);
-    });
+    }, [&](const Error& why) { EndFailedRestart(c, why); });
   }
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) return ErrnoFail("pipe");

@@ -2,11 +2,14 @@
 // network-wide kernel state (bridge, forwarding, firewall). Per-container setup is in
 // network_attach.cc.
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <map>
 #include <set>
 
 #include "berth/base/file.h"
@@ -146,32 +149,69 @@ std::string FirewallTableOf(const std::string& root) {
 
 constexpr std::string_view kBridgeAliasPrefix = "berth store ";
 
+// Whether any link is enslaved to the bridge (/sys/class/net/NAME/brif lists them); when it
+// cannot tell, it says yes.
+bool BridgeHasPorts(const std::string& name) {
+  DIR* dir = ::opendir(StrCat("/sys/class/net/", name, "/brif").c_str());
+  if (!dir) return true;
+  bool any = false;
+  while (dirent* e = ::readdir(dir)) {
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) any = true;
+  }
+  ::closedir(dir);
+  return any;
+}
+
 }  // namespace
 
 std::string Engine::StoreTag() const { return StoreTagOf(options_.root); }
 
 std::string Engine::FirewallTable() const { return FirewallTableOf(options_.root); }
 
-Result<int> Engine::RemoveOrphanedNetworks() {
-  BERTH_ASSIGN_OR_RETURN(net::Links links, net::Links::Open());
-  BERTH_ASSIGN_OR_RETURN(std::vector<net::BridgeInfo> bridges, links.Bridges());
-  std::set<std::string> tables;
-  int removed = 0;
-  for (const auto& b : bridges) {
+int Engine::RemoveOrphanedNetworks() {
+  // Best effort: another store's leftovers never fail this store's prune.
+  auto warn = [](const Error& e) { log::Warn(StrCat("removed stores' networks: ", e.message())); };
+  auto links = net::Links::Open();
+  if (!links) {
+    warn(links.error());
+    return 0;
+  }
+  auto bridges = links->Bridges();
+  if (!bridges) {
+    warn(bridges.error());
+    return 0;
+  }
+  std::map<std::string, std::vector<std::string>> orphans;  // root -> its bridges
+  for (const auto& b : *bridges) {
     if (!b.alias.starts_with(kBridgeAliasPrefix)) continue;
     std::string root = b.alias.substr(kBridgeAliasPrefix.size());
-    // Only an absolute root that is gone: a store being made has its directory first.
+    // Only an absolute root that is gone: a store being made has its directory first. A
+    // bridge with ports is in use whatever the path says (a root in another mount
+    // namespace, a filesystem not mounted yet).
     if (!root.starts_with("/") || root == options_.root || PathExists(root)) continue;
-    BERTH_TRY_CTX(links.Delete(b.name), StrCat("remove bridge ", b.name, " of removed store ", root));
-    tables.insert(FirewallTableOf(root));
-    ++removed;
+    if (BridgeHasPorts(b.name)) continue;
+    orphans[root].push_back(b.name);
   }
-  for (const auto& table : tables) {
+  int removed = 0;
+  for (const auto& [root, names] : orphans) {
+    // The table first: it is found only through a bridge of its store, so the bridges
+    // stay until it is gone.
     net::FirewallState empty;
-    empty.table = table;
-    BERTH_ASSIGN_OR_RETURN(std::string script, net::FirewallScript(empty));
-    BERTH_TRY_CTX(net::ApplyFirewallScript(options_.nft_helper, script),
-                  StrCat("remove nftables table ", table, " of a removed store"));
+    empty.table = FirewallTableOf(root);
+    auto script = net::FirewallScript(empty);
+    Status st = script ? net::ApplyFirewallScript(options_.nft_helper, *script)
+                       : Status(Unexpected(script.error()));
+    if (!st) {
+      warn(st.error().Wrap(StrCat("remove nftables table ", empty.table, " of ", root)));
+      continue;
+    }
+    for (const auto& name : names) {
+      if (auto del = links->Delete(name); !del) {
+        warn(del.error().Wrap(StrCat("remove bridge ", name, " of ", root)));
+      } else {
+        ++removed;
+      }
+    }
   }
   return removed;
 }
@@ -461,7 +501,7 @@ Result<std::vector<std::string>> Engine::PruneNetworks() {
     BERTH_TRY(DeleteNetwork(n));
     if (n.name != kDefaultNetwork) removed.push_back(n.name);
   }
-  BERTH_TRY(RemoveOrphanedNetworks());
+  RemoveOrphanedNetworks();
   return removed;
 }
 

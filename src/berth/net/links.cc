@@ -435,8 +435,13 @@ Status Links::CreateVeth(const VethConfig& v) {
 
 Result<std::vector<BridgeInfo>> Links::Bridges() {
   nl_cache* raw = nullptr;
-  impl_->Clear();
-  int err = rtnl_link_alloc_cache(impl_->sk, AF_UNSPEC, &raw);
+  int err = 0;
+  // A dump interrupted by links coming and going meanwhile is retried.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    impl_->Clear();
+    err = rtnl_link_alloc_cache(impl_->sk, AF_UNSPEC, &raw);
+    if (err != -NLE_DUMP_INTR) break;
+  }
   if (err < 0) return Unexpected(impl_->NlFail(err, "list links"));
   std::unique_ptr<nl_cache, CacheFree> cache(raw);
   std::vector<BridgeInfo> out;
