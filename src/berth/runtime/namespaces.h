@@ -41,8 +41,10 @@ Result<NamespacePlan> PlanNamespaces(const oci::Linux& linux_config, bool cgroup
 // own copies (and the namespaces they pin) open.
 Status JoinNamespaces(NamespacePlan& plan, bool keep_fds = false);
 
-// Namespaces a child sharing its parent's memory can join: setns into a user namespace
-// needs a task with an mm of its own, and a joined pid namespace applies only at clone.
+// Namespaces a child sharing its parent's memory joins: network, ipc and uts (setns checks
+// only capabilities for them). The others keep the fork path: a joined pid namespace applies
+// only at clone, and user, mount, cgroup and time joins change what the shared-memory init
+// relies on (credentials, the filesystem view, its cgroup).
 bool JoinsAllowSharedMemory(const NamespacePlan& plan);
 
 // Parent side: writes /proc/PID/{uid,gid}_map (and setgroups when needed).
