@@ -249,7 +249,8 @@ t_cli_kill9_anywhere() {
     esac
     expect_eq "inspect agrees (kill at ${delay}ms)" \
       "$n $(b inspect --format '{{.State.Status}}' "$n" 2>&1)" "$st"
-    run_cmd b rm -f "$n"; expect_eq "rm -f after kill at ${delay}ms" "$RC" 0
+    run_cmd b rm -f "$n"
+    [ "$RC" = 0 ] || fail "rm -f after kill at ${delay}ms (state $st): exit $RC: $ERR"
   done
 }
 

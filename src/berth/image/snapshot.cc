@@ -127,8 +127,10 @@ Status UnmountSnapshot(const Snapshot& s) {
     if (!mounted) return Ok();
     if (::umount2(s.rootfs.c_str(), UMOUNT_NOFOLLOW) == 0) continue;
     if (errno == EINVAL || errno == ENOENT) return Ok();
-    // Busy (a process still has a cwd or an open file there): detach it lazily.
-    if (errno != EBUSY || ::umount2(s.rootfs.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0)
+    // Busy (a process still has a cwd or an open file there): detach it lazily. EINVAL
+    // there means another berth process unmounted it in between: the loop looks again.
+    if (errno != EBUSY) return ErrnoFail(StrCat("unmount ", Quote(s.rootfs)));
+    if (::umount2(s.rootfs.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0 && errno != EINVAL)
       return ErrnoFail(StrCat("unmount ", Quote(s.rootfs)));
   }
   return Fail(ErrorCode::kFailedPrecondition, StrCat("unmount ", Quote(s.rootfs), ": still mounted"));
