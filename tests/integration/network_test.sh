@@ -383,6 +383,13 @@ t_container_mode_and_repair() {
   ok start base
   local ip; ip=$(ip_of base bridge)
   wait_port "http://$ip/" || fail "restarted container unreachable after the bridge was recreated"
+  contains "recreated bridge has its store alias" "$(ip -d link show "$BRIDGES")" "alias berth store $ROOT"
+  # A bridge without its alias (a command killed between making it and naming it) gets it
+  # back at the next start, so a prune elsewhere can tell whose it is.
+  ok stop -t 0 base
+  ip link set dev "$BRIDGES" alias ""
+  ok start base
+  contains "alias restored at start" "$(ip -d link show "$BRIDGES")" "alias berth store $ROOT"
   ok rm -f base
   gone "$id"
 }

@@ -249,6 +249,7 @@ class Engine {
   // those of roots that no longer exist (and have no ports). Best effort: failures are
   // warnings. Returns how many bridges went.
   int RemoveOrphanedNetworks();
+  std::string BridgeAlias() const;  // "berth store ROOT", or "" for a root too long for it
   // Removes a network's kernel state, DNS server and record (no container may use it).
   Status DeleteNetwork(const NetworkRecord& n);
   std::string NetworkRunDir(const NetworkRecord& n) const;  // RUNROOT/networks/<id>

@@ -294,7 +294,9 @@ Status Engine::SetUpAttachment(const ContainerRecord& c, const NetworkAttachment
   }
   const NetworkRecord& n = *found;
   BERTH_ASSIGN_OR_RETURN(net::Links links, net::Links::Open());
-  if (!links.Exists(n.bridge)) BERTH_TRY(EnsureNetworkUp(n));  // after a reboot
+  // Missing after a reboot; without its alias when a command died making it (the alias
+  // can only be set after the bridge exists).
+  if (links.Alias(n.bridge) != BridgeAlias()) BERTH_TRY(EnsureNetworkUp(n));
   net::VethConfig v;
   v.host_name = a.host_veth;
   v.bridge = n.bridge;

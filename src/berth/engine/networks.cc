@@ -168,6 +168,11 @@ std::string Engine::StoreTag() const { return StoreTagOf(options_.root); }
 
 std::string Engine::FirewallTable() const { return FirewallTableOf(options_.root); }
 
+std::string Engine::BridgeAlias() const {
+  if (options_.root.size() + kBridgeAliasPrefix.size() >= 256) return "";
+  return StrCat(kBridgeAliasPrefix, options_.root);
+}
+
 int Engine::RemoveOrphanedNetworks() {
   // Best effort: another store's leftovers never fail this store's prune.
   auto warn = [](const Error& e) { log::Warn(StrCat("removed stores' networks: ", e.message())); };
@@ -411,9 +416,7 @@ Status Engine::EnsureNetworkUp(const NetworkRecord& n) {
   net::BridgeConfig b;
   b.name = n.bridge;
   b.mtu = n.mtu;
-  if (options_.root.size() + kBridgeAliasPrefix.size() < 256) {
-    b.alias = StrCat(kBridgeAliasPrefix, options_.root);
-  }
+  b.alias = BridgeAlias();
   for (const auto& s : n.subnets) b.gateways.push_back({s.gateway, s.subnet.len});
   BERTH_TRY_CTX(links.EnsureBridge(b), StrCat("network ", n.name));
   BERTH_TRY_CTX(net::EnableForwarding(n.bridge, n.ipv6), StrCat("network ", n.name));

@@ -334,6 +334,13 @@ bool Links::Exists(const std::string& name) {
   return impl_->GetLink(name, &link) >= 0;
 }
 
+std::optional<std::string> Links::Alias(const std::string& name) {
+  LinkPtr link;
+  if (impl_->GetLink(name, &link) < 0) return std::nullopt;
+  const char* alias = rtnl_link_get_ifalias(link.get());
+  return std::string(alias ? alias : "");
+}
+
 Status Links::EnsureBridge(const BridgeConfig& b) {
   std::string what = StrCat("set up bridge ", Quote(b.name));
   BERTH_TRY_CTX(CheckName(b.name), what);

@@ -50,6 +50,8 @@ class Links {
   ~Links();
 
   bool Exists(const std::string& name);
+  // The link's alias ("" when it has none); nullopt when there is no such link.
+  std::optional<std::string> Alias(const std::string& name);
   // Creates the bridge (or keeps the existing one), sets its MTU and addresses (adding
   // missing ones), brings it up. Idempotent: the next command repairs a half-made bridge.
   Status EnsureBridge(const BridgeConfig& b);
