@@ -46,6 +46,7 @@ class FileLock {
     }
     return l;
   }
+  void Release() { fd_.Reset(); }  // before the end of the scope
 
  private:
   UniqueFd fd_;
@@ -337,6 +338,8 @@ Status Engine::SetUpNetworks(const ContainerRecord& launched) {
   // Bridge mode: the spec names the netns file, so it exists even with every network
   // disconnected (then the container has only `lo`, as docker's).
   if (mode == "none" || mode == "host" || mode.starts_with("container:")) return Ok();
+  // Held for the links only: the firewall and DNS rebuilds below read the records under
+  // their own locks, and parallel starts should not queue behind them.
   BERTH_ASSIGN_OR_RETURN(FileLock turn, TakeAttachLock(options_.runroot));
   // The attachments as they are now: a connect or disconnect may have come in between.
   BERTH_ASSIGN_OR_RETURN(std::optional<ContainerRecord> fresh, containers_->FindById(launched.id));
@@ -351,6 +354,7 @@ Status Engine::SetUpNetworks(const ContainerRecord& launched) {
   });
   BERTH_ASSIGN_OR_RETURN(UniqueFd netns, net::OpenNetns(path));
   for (const auto& a : c.networks) BERTH_TRY(SetUpAttachment(c, a, netns.get()));
+  turn.Release();
   log::Trace("start: network links up");
   if (!c.ports.empty()) {
     // A port another running container publishes, or that a host program listens on, is

@@ -273,14 +273,24 @@ struct Links::Impl {
     return SendAndAck(msg.get());
   }
 
-  // The kernel takes IFLA_IFALIAS only on a change, not with a link's creation.
-  int SetAlias(const std::string& name, const std::string& alias) {
+  // An RTM_NEWLINK that changes the existing link `name`; the caller adds the attributes.
+  // Null when out of memory (the header and a name always fit a fresh message).
+  static MsgPtr ChangeLinkMessage(const std::string& name) {
     MsgPtr msg(nlmsg_alloc_simple(RTM_NEWLINK, 0));
-    if (!msg) return -NLE_NOMEM;
+    if (!msg) return nullptr;
     ifinfomsg ifi{};
     ifi.ifi_family = AF_UNSPEC;
-    if (nlmsg_append(msg.get(), &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0) return -NLE_MSGSIZE;
-    if (nla_put_string(msg.get(), IFLA_IFNAME, name.c_str()) < 0) return -NLE_MSGSIZE;
+    if (nlmsg_append(msg.get(), &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0 ||
+        nla_put_string(msg.get(), IFLA_IFNAME, name.c_str()) < 0) {
+      return nullptr;
+    }
+    return msg;
+  }
+
+  // The kernel takes IFLA_IFALIAS only on a change, not with a link's creation.
+  int SetAlias(const std::string& name, const std::string& alias) {
+    MsgPtr msg = ChangeLinkMessage(name);
+    if (!msg) return -NLE_NOMEM;
     if (nla_put_string(msg.get(), IFLA_IFALIAS, alias.c_str()) < 0) return -NLE_MSGSIZE;
     return SendAndAck(msg.get());
   }
@@ -290,12 +300,8 @@ struct Links::Impl {
   // it, would be dropped by the bridge. Sent as slave data of an existing port: the kernel
   // does not take it with the port's creation.
   int SetHairpin(const std::string& port) {
-    MsgPtr msg(nlmsg_alloc_simple(RTM_NEWLINK, 0));
+    MsgPtr msg = ChangeLinkMessage(port);
     if (!msg) return -NLE_NOMEM;
-    ifinfomsg ifi{};
-    ifi.ifi_family = AF_UNSPEC;
-    if (nlmsg_append(msg.get(), &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0) return -NLE_MSGSIZE;
-    if (nla_put_string(msg.get(), IFLA_IFNAME, port.c_str()) < 0) return -NLE_MSGSIZE;
     nlattr* info = nla_nest_start(msg.get(), IFLA_LINKINFO);
     if (!info) return -NLE_MSGSIZE;
     nlattr* data = nla_nest_start(msg.get(), IFLA_INFO_SLAVE_DATA);
